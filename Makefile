@@ -1,0 +1,63 @@
+# biomedica-spark: the developer's front door. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+VENV35 := .venv-spark35
+STAMP35 := $(VENV35)/.installed
+DEMO_DIR ?= demo
+PYTEST_FLAGS ?=
+# pytest exits 5 when it collected nothing: a lane that runs no test is an error here, never a silent pass.
+RUN_PYTEST = bash scripts/run_pytest.sh
+
+.PHONY: help setup demo test test-slow test-spark35 lint format typecheck bench spark-submit-line clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements/constraints.txt -e '.[spark,dev]'
+	touch $@
+
+setup: $(STAMP) ## create .venv with the library, pyspark + delta-spark and the dev tools
+
+demo: $(STAMP) ## generate a sample corpus and run the pipeline on local Spark + Delta
+	$(PY) -m biomedica_spark.samples.cli out=$(DEMO_DIR)/landing profile=small archives=40 seed=7
+	$(PY) jobs/extract.py landing.root=$(DEMO_DIR)/landing lake.root=$(DEMO_DIR)/lake
+	$(PY) -m biomedica_spark.report lake.root=$(DEMO_DIR)/lake
+
+test: $(STAMP) ## run the test suite (all but slow subprocess tests)
+	$(RUN_PYTEST) $(PY) -m "not slow" $(PYTEST_FLAGS)
+
+test-slow: $(STAMP) ## run the slow tests (kill and re-run, spark-submit) in subprocesses
+	$(RUN_PYTEST) $(PY) -m slow $(PYTEST_FLAGS)
+
+$(STAMP35): pyproject.toml requirements/spark35.txt
+	$(PYTHON) -m venv $(VENV35)
+	$(VENV35)/bin/python -m pip install -q --upgrade pip
+	$(VENV35)/bin/python -m pip install -q -c requirements/spark35.txt -e '.[spark,dev]'
+	touch $@
+
+test-spark35: $(STAMP35) ## run the Spark tests on pyspark 3.5 + delta-spark 3.3
+	$(RUN_PYTEST) $(VENV35)/bin/python -m "spark and not slow" $(PYTEST_FLAGS)
+
+lint: $(STAMP) ## ruff lint + format check, mypy on the library
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy biomedica_spark
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP) ## run the benchmarks (never in CI); results go to bench/results/
+	$(PY) bench/bench_extract.py
+
+spark-submit-line: $(STAMP) ## print the spark-submit line with the Delta package and confs
+	@$(PY) -m biomedica_spark.lake.session --submit-line
+
+clean: ## remove the demo output and build files (keeps .venv)
+	rm -rf $(DEMO_DIR) build dist *.egg-info
