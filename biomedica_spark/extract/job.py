@@ -1,0 +1,353 @@
+"""The extract job on Spark: list the landing zone, explode new or changed archives, MERGE into Delta.
+
+Each batch of archives is exploded once (`mapInArrow` over `explode_archive`), staged as Parquet under
+`${lake.root}/_staging`, then merged table by table in DESIGN's commit order: data tables (images,
+quarantine, articles, figures), then `sources` (which marks the archives done), then `runs`. A crash at
+any point leaves the archives of the unfinished batch out of `sources`, so a re-run redoes exactly them,
+and every MERGE is keyed so redoing is harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from biomedica_spark.archives.reader import ArchiveLimits
+from biomedica_spark.extract import current_version
+from biomedica_spark.extract.explode import ArchiveInput, ExtractSettings, explode_archive
+from biomedica_spark.lake import schemas
+from biomedica_spark.lake.delta_io import Lake, absolute_uri
+from biomedica_spark.runs import RunRecorder
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from omegaconf import DictConfig
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
+
+EXTRACT_TABLES = ("sources", "articles", "figures", "images", "quarantine", "runs")
+STAGE_KINDS = ("source", "article", "figure", "image", "quarantine")
+STAGE_TABLE_OF = {
+    "source": "sources",
+    "article": "articles",
+    "figure": "figures",
+    "image": "images",
+    "quarantine": "quarantine",
+}
+
+
+def stage_ddl() -> str:
+    fields = ", ".join(f"{kind} struct<{schemas.ddl(STAGE_TABLE_OF[kind])}>" for kind in STAGE_KINDS)
+    return f"kind string, {fields}"
+
+
+def settings_from_config(cfg: DictConfig) -> ExtractSettings:
+    limits = cfg.extract.limits
+    return ExtractSettings(
+        limits=ArchiveLimits(
+            max_archive_bytes=int(limits.max_archive_bytes),
+            max_members=int(limits.max_members),
+            max_member_bytes=int(limits.max_member_bytes),
+            max_compression_ratio=float(limits.max_compression_ratio),
+        ),
+        max_xml_bytes=int(limits.max_xml_bytes),
+        max_image_pixels=int(limits.max_image_pixels),
+        min_image_side=int(limits.min_image_side),
+        tables_as_figures=bool(cfg.extract.tables_as_figures),
+        hash_images=bool(cfg.extract.hash_images),
+    )
+
+
+@dataclass
+class ExtractResult:
+    run_id: str
+    listed: int
+    processed: int
+    unchanged: int
+    skipped: int
+
+
+def run_extract(spark: SparkSession, cfg: DictConfig) -> ExtractResult:
+    lake = Lake(spark, cfg)
+    lake.ensure(EXTRACT_TABLES)
+    recorder = RunRecorder(lake, "extract", cfg)
+    landing = absolute_uri(str(cfg.landing.root))
+    settings = settings_from_config(cfg)
+    _clear_stale_staging(lake)
+
+    listing = list_landing(spark, landing)
+    todo = plan_work(listing, lake.read("sources")).cache()
+    counts = {
+        r["action"]: int(r["n"])
+        for r in todo.groupBy("action").count().withColumnRenamed("count", "n").collect()
+    }
+    listed = sum(counts.values())
+    recorder.count("archives_listed", listed)
+    recorder.count("archives_already_done", counts.get("done", 0))
+    recorder.read_versions(["sources"])
+
+    pending = todo.where("action <> 'done'").orderBy("path")
+    batch_size = int(cfg.extract.batch_archives)
+    processed = unchanged = 0
+    batch: list[dict[str, Any]] = []
+    for row in pending.toLocalIterator():
+        batch.append(row.asDict())
+        if len(batch) >= batch_size:
+            p, u = _process_batch(spark, lake, cfg, settings, recorder, batch)
+            processed, unchanged = processed + p, unchanged + u
+            batch = []
+    if batch:
+        p, u = _process_batch(spark, lake, cfg, settings, recorder, batch)
+        processed, unchanged = processed + p, unchanged + u
+    todo.unpersist()
+
+    recorder.count("archives_processed", processed)
+    recorder.count("archives_unchanged_content", unchanged)
+    recorder.finish(written_tables=EXTRACT_TABLES[:-1])
+    return ExtractResult(recorder.run_id, listed, processed, unchanged, counts.get("done", 0))
+
+
+def list_landing(spark: SparkSession, root: str) -> DataFrame:
+    """Every file under the landing zone (recursive; Spark skips `_`- and `.`-prefixed names).
+
+    Selecting no `content` column means binaryFile reads no file bytes here, only the listing. Spark's
+    file scan drops 0-byte files, so those are recovered from the file index and stat-ed on the driver:
+    an empty archive must become a quarantine row, not vanish.
+    """
+    files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(root)
+    scanned = files.select("path", "length", "modificationTime")
+    indexed = spark.createDataFrame([(_as_path_column(p),) for p in files.inputFiles()], "path string")
+    empty = [r["path"] for r in indexed.join(scanned, "path", "left_anti").collect()]
+    if not empty:
+        return scanned
+    return scanned.unionByName(
+        spark.createDataFrame(
+            [_stat(p) for p in empty], "path string, length bigint, modificationTime timestamp"
+        )
+    )
+
+
+def _as_path_column(uri: str) -> str:
+    """inputFiles() gives `file:///x` where the `path` column has `file:/x`; other schemes agree."""
+    return "file:/" + uri[len("file:///") :] if uri.startswith("file:///") else uri
+
+
+def _stat(path: str) -> tuple[str, int, dt.datetime]:
+    import fsspec
+
+    fs, local = fsspec.core.url_to_fs(path)
+    info = fs.info(local)
+    modified = fs.modified(local)
+    if modified.tzinfo is None:
+        modified = modified.replace(tzinfo=dt.timezone.utc)
+    return path, int(info.get("size") or 0), modified
+
+
+def plan_work(listing: DataFrame, sources: DataFrame) -> DataFrame:
+    """Tag each listed file: `new`, `changed` (size or mtime differ: hash decides) or `done`."""
+    from pyspark.sql import functions as F
+
+    known = sources.select(
+        F.col("source_path").alias("path"),
+        F.col("size").alias("known_size"),
+        F.col("mtime").alias("known_mtime"),
+        F.col("content_sha256").alias("known_sha256"),
+    )
+    joined = listing.join(known, "path", "left")
+    action = (
+        F.when(F.col("known_size").isNull(), F.lit("new"))
+        .when(
+            (F.col("known_size") == F.col("length")) & (F.col("known_mtime") == F.col("modificationTime")),
+            F.lit("done"),
+        )
+        .otherwise(F.lit("changed"))
+    )
+    return joined.select(
+        "path",
+        "length",
+        "modificationTime",
+        F.when(action == "changed", F.col("known_sha256")).alias("known_sha256"),
+        action.alias("action"),
+    )
+
+
+def _process_batch(
+    spark: SparkSession,
+    lake: Lake,
+    cfg: DictConfig,
+    settings: ExtractSettings,
+    recorder: RunRecorder,
+    batch: list[dict[str, Any]],
+) -> tuple[int, int]:
+    from pyspark.sql import functions as F
+
+    inline_max = int(cfg.extract.inline_max_bytes)
+    # Spark's file scan drops 0-byte files, so they go the by-path route (where nothing is read) too.
+    small = [r for r in batch if 0 < r["length"] <= inline_max]
+    large = [r for r in batch if not 0 < r["length"] <= inline_max]
+    todo_df = spark.createDataFrame(
+        [(r["path"], r["known_sha256"]) for r in batch], "path string, known_sha256 string"
+    )
+    frames = []
+    if small:
+        content = (
+            spark.read.format("binaryFile")
+            .option("ignoreMissingFiles", "true")
+            .load([r["path"] for r in small])
+            .join(F.broadcast(todo_df), "path")
+        )
+        frames.append(content.select("path", "length", "modificationTime", "content", "known_sha256"))
+    if large:
+        # Streamed by path inside the worker: these bytes never pass through the JVM.
+        rows = [(r["path"], r["length"], r["modificationTime"], None, r["known_sha256"]) for r in large]
+        frames.append(
+            spark.createDataFrame(
+                rows,
+                "path string, length bigint, modificationTime timestamp, content binary, known_sha256 string",
+            ).repartition(len(rows))
+        )
+    work = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
+
+    stage_path = f"{lake.root}/_staging/extract/{recorder.run_id}"
+    explode = _explode_udf(settings, recorder.run_id)
+    previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(int(cfg.extract.archives_per_task)))
+    try:
+        work.mapInArrow(explode, stage_ddl()).write.mode("overwrite").parquet(stage_path)
+    finally:
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous or "10000")
+    stage = spark.read.parquet(stage_path)
+    unchanged = stage.where("kind = 'source' AND source.status = 'unchanged'").count()
+    _commit_stage(lake, stage, recorder)
+    _remove_path(spark, stage_path)
+    return len(batch), unchanged
+
+
+def _explode_udf(
+    settings: ExtractSettings, run_id: str
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The mapInArrow function: archives in, staged rows out, a few archives per output batch."""
+    from pyspark.sql.types import StructType
+
+    from biomedica_spark.lake.arrow import arrow_schema
+
+    # Parsed on the driver: DDL parsing needs the JVM, which Python workers do not have.
+    stage_schema = StructType.fromDDL(stage_ddl())
+    assert isinstance(stage_schema, StructType)
+    schema = arrow_schema(stage_schema)
+
+    def explode(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+
+        for batch in batches:
+            out: list[dict[str, Any]] = []
+            for record in batch.to_pylist():
+                item = ArchiveInput(
+                    source_path=record["path"],
+                    size=int(record["length"]),
+                    mtime=record["modificationTime"],
+                    content=record["content"],
+                    known_sha256=record["known_sha256"],
+                )
+                out.extend(_stage_rows(explode_archive(item, settings, run_id)))
+            if out:
+                yield pa.RecordBatch.from_pylist(out, schema=schema)
+
+    return explode
+
+
+def _stage_rows(exploded: Any) -> Iterator[dict[str, Any]]:
+    yield {"kind": "source", "source": exploded.source}
+    for kind, rows in (
+        ("article", exploded.articles),
+        ("figure", exploded.figures),
+        ("image", exploded.images),
+        ("quarantine", exploded.quarantine),
+    ):
+        for row in rows:
+            yield {"kind": kind, kind: row}
+
+
+def _commit_stage(lake: Lake, stage: DataFrame, recorder: RunRecorder) -> None:
+    def rows(kind: str) -> DataFrame:
+        return stage.where(f"kind = '{kind}'").select(f"{kind}.*")
+
+    sources = rows("source")
+    reprocessed = sources.where("status <> 'unchanged'").select("source_path")
+
+    lake.insert_new("images", rows("image"), order_by=["first_source_path", "first_member_path"])
+    # A changed archive's earlier quarantine rows describe bytes that no longer exist.
+    lake.delete_matching("quarantine", reprocessed, "t.source_path = s.source_path")
+    lake.insert_new("quarantine", rows("quarantine"))
+    _commit_articles(lake, rows("article"), rows("figure"))
+    lake.upsert("sources", sources)
+    for r in stage.groupBy("kind").count().collect():
+        recorder.add_count(f"{r['kind']}_rows_staged", int(r["count"]))
+    for r in rows("quarantine").groupBy("reason_code").count().collect():
+        recorder.add_count(f"quarantine.{r['reason_code']}", int(r["count"]))
+
+
+def _commit_articles(lake: Lake, staged_articles: DataFrame, staged_figures: DataFrame) -> None:
+    """Upsert the current copy of each article and replace its figures with that copy's figures."""
+    from pyspark.sql import functions as F
+
+    from biomedica_spark.lake.delta_io import dedup_by_key
+
+    best = dedup_by_key(staged_articles, ["article_key"], current_version.preference_order())
+    existing = lake.read("articles").alias("t")
+    winners = (
+        best.alias("s")
+        .join(existing, F.col("s.article_key") == F.col("t.article_key"), "left")
+        .where(
+            F.col("t.article_key").isNull()
+            | F.expr(current_version.preferred_over("s", "t"))
+            | (F.col("s.source_path") == F.col("t.source_path"))
+        )
+        .select("s.*")
+        .cache()
+    )
+    lake.upsert("articles", winners)
+    current = winners.select("article_key", "source_path", "figure_count")
+    lake.delete_matching(
+        "figures",
+        current,
+        "t.article_key = s.article_key AND (t.source_path <> s.source_path OR t.ordinal >= s.figure_count)",
+    )
+    figures = staged_figures.join(
+        current.select("article_key", "source_path"), ["article_key", "source_path"]
+    )
+    lake.upsert("figures", figures)
+    winners.unpersist()
+
+
+def _clear_stale_staging(lake: Lake, older_than: dt.timedelta = dt.timedelta(days=1)) -> None:
+    """Staging left by crashed runs; a day's grace keeps a concurrent run's staging intact."""
+    import fsspec
+
+    fs, local = fsspec.core.url_to_fs(f"{lake.root}/_staging/extract")
+    if not fs.exists(local):
+        return
+    cutoff = dt.datetime.now(dt.timezone.utc) - older_than
+    for entry in fs.ls(local, detail=True):
+        modified = fs.modified(entry["name"])
+        if modified.tzinfo is None:
+            modified = modified.replace(tzinfo=dt.timezone.utc)
+        if modified < cutoff:
+            fs.rm(entry["name"], recursive=True)
+
+
+def _remove_path(spark: SparkSession, path: str) -> None:
+    """Delete a staging folder through fsspec (local, s3, dbfs): no JVM-internal APIs."""
+    import fsspec
+
+    fs, local = fsspec.core.url_to_fs(path)
+    if fs.exists(local):
+        if fs.protocol in ("file", ("file", "local")):
+            shutil.rmtree(local, ignore_errors=True)
+        else:
+            fs.rm(local, recursive=True)
