@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from biomedica_spark.config import to_container
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -35,6 +40,17 @@ class RunRecorder:
 
     def add_count(self, name: str, value: int) -> None:
         self.counts[name] = self.counts.get(name, 0) + int(value)
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        """Accumulate a phase's wall time as `ms.<phase>` in the run's counts, and log it."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - start
+            self.add_count(f"ms.{phase}", round(elapsed * 1000))
+            log.info("%s %s: %.1f s", self.job, phase, elapsed)
 
     def read_versions(self, tables: Iterable[str]) -> None:
         self.versions_read.update(self.lake.versions(tables))

@@ -218,7 +218,8 @@ def _process_batch(
     previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(int(cfg.extract.archives_per_task)))
     try:
-        work.mapInArrow(explode, stage_ddl()).write.mode("overwrite").parquet(stage_path)
+        with recorder.timed("explode_and_stage"):
+            work.mapInArrow(explode, stage_ddl()).write.mode("overwrite").parquet(stage_path)
     finally:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous or "10000")
     stage = spark.read.parquet(stage_path)
@@ -280,12 +281,16 @@ def _commit_stage(lake: Lake, stage: DataFrame, recorder: RunRecorder) -> None:
     sources = rows("source")
     reprocessed = sources.where("status <> 'unchanged'").select("source_path")
 
-    lake.insert_new("images", rows("image"), order_by=["first_source_path", "first_member_path"])
-    # A changed archive's earlier quarantine rows describe bytes that no longer exist.
-    lake.delete_matching("quarantine", reprocessed, "t.source_path = s.source_path")
-    lake.insert_new("quarantine", rows("quarantine"))
-    _commit_articles(lake, rows("article"), rows("figure"))
-    lake.upsert("sources", sources)
+    with recorder.timed("merge_images"):
+        lake.insert_new("images", rows("image"), order_by=["first_source_path", "first_member_path"])
+    with recorder.timed("merge_quarantine"):
+        # A changed archive's earlier quarantine rows describe bytes that no longer exist.
+        lake.delete_matching("quarantine", reprocessed, "t.source_path = s.source_path")
+        lake.insert_new("quarantine", rows("quarantine"))
+    with recorder.timed("merge_articles_figures"):
+        _commit_articles(lake, rows("article"), rows("figure"))
+    with recorder.timed("merge_sources"):
+        lake.upsert("sources", sources)
     for r in stage.groupBy("kind").count().collect():
         recorder.add_count(f"{r['kind']}_rows_staged", int(r["count"]))
     for r in rows("quarantine").groupBy("reason_code").count().collect():
