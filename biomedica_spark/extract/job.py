@@ -219,12 +219,16 @@ def _process_batch(
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(int(cfg.extract.archives_per_task)))
     try:
         with recorder.timed("explode_and_stage"):
-            work.mapInArrow(explode, stage_ddl()).write.mode("overwrite").parquet(stage_path)
+            # Partitioned by kind, so each MERGE below reads only its own rows' files.
+            work.mapInArrow(explode, stage_ddl()).write.mode("overwrite").partitionBy("kind").parquet(
+                stage_path
+            )
     finally:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous or "10000")
     stage = spark.read.parquet(stage_path)
     unchanged = stage.where("kind = 'source' AND source.status = 'unchanged'").count()
-    _commit_stage(lake, stage, recorder)
+    reprocessing = any(r["known_sha256"] is not None for r in batch)
+    _commit_stage(lake, stage, recorder, reprocessing)
     _remove_path(spark, stage_path)
     return len(batch), unchanged
 
@@ -274,7 +278,9 @@ def _stage_rows(exploded: Any) -> Iterator[dict[str, Any]]:
             yield {"kind": kind, kind: row}
 
 
-def _commit_stage(lake: Lake, stage: DataFrame, recorder: RunRecorder) -> None:
+def _commit_stage(lake: Lake, stage: DataFrame, recorder: RunRecorder, reprocessing: bool) -> None:
+    """MERGE one staged batch in DESIGN's order; `reprocessing`: the batch holds changed archives."""
+
     def rows(kind: str) -> DataFrame:
         return stage.where(f"kind = '{kind}'").select(f"{kind}.*")
 
@@ -284,8 +290,8 @@ def _commit_stage(lake: Lake, stage: DataFrame, recorder: RunRecorder) -> None:
     with recorder.timed("merge_images"):
         lake.insert_new("images", rows("image"), order_by=["first_source_path", "first_member_path"])
     with recorder.timed("merge_quarantine"):
-        # A changed archive's earlier quarantine rows describe bytes that no longer exist.
-        lake.delete_matching("quarantine", reprocessed, "t.source_path = s.source_path")
+        if reprocessing:  # a changed archive's earlier quarantine rows describe bytes that are gone
+            lake.delete_matching("quarantine", reprocessed, "t.source_path = s.source_path")
         lake.insert_new("quarantine", rows("quarantine"))
     with recorder.timed("merge_articles_figures"):
         _commit_articles(lake, rows("article"), rows("figure"))
@@ -313,16 +319,20 @@ def _commit_articles(lake: Lake, staged_articles: DataFrame, staged_figures: Dat
             | F.expr(current_version.preferred_over("s", "t"))
             | (F.col("s.source_path") == F.col("t.source_path"))
         )
-        .select("s.*")
+        .select("s.*", F.col("t.article_key").isNotNull().alias("_replaces"))
         .cache()
     )
-    lake.upsert("articles", winners)
+    # Stable if recomputed after the upsert: a row already written matches on its own source_path.
+    replaces_existing = winners.where("_replaces").count() > 0
+    lake.upsert("articles", winners.drop("_replaces"))
     current = winners.select("article_key", "source_path", "figure_count")
-    lake.delete_matching(
-        "figures",
-        current,
-        "t.article_key = s.article_key AND (t.source_path <> s.source_path OR t.ordinal >= s.figure_count)",
-    )
+    if replaces_existing:  # figures of a superseded copy (or beyond the new copy's count) must go
+        lake.delete_matching(
+            "figures",
+            current,
+            "t.article_key = s.article_key"
+            " AND (t.source_path <> s.source_path OR t.ordinal >= s.figure_count)",
+        )
     figures = staged_figures.join(
         current.select("article_key", "source_path"), ["article_key", "source_path"]
     )
