@@ -78,9 +78,10 @@ def is_image_member(path: str) -> bool:
 
 def explode_archive(item: ArchiveInput, settings: ExtractSettings, run_id: str) -> ExplodedArchive:
     now = dt.datetime.now(dt.timezone.utc)
-    content_sha256 = hashlib.sha256(item.content).hexdigest() if item.content is not None else None
-    if content_sha256 is None and item.known_sha256 is not None:
-        content_sha256 = _sha256_of_path(item.source_path)
+    if item.content is not None:
+        content_sha256: str | None = hashlib.sha256(item.content).hexdigest()
+    else:  # one extra sequential read: what lets a later touch of a huge archive skip reprocessing
+        content_sha256 = _sha256_of_path(item.source_path) if item.size > 0 else None
     source_row: dict[str, Any] = {
         "source_path": item.source_path,
         "size": item.size,

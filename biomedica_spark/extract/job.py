@@ -77,6 +77,7 @@ def run_extract(spark: SparkSession, cfg: DictConfig) -> ExtractResult:
     lake.ensure(EXTRACT_TABLES)
     recorder = RunRecorder(lake, "extract", cfg)
     landing = absolute_uri(str(cfg.landing.root))
+    _require_folder(landing)
     settings = settings_from_config(cfg)
     _clear_stale_staging(lake)
 
@@ -89,7 +90,7 @@ def run_extract(spark: SparkSession, cfg: DictConfig) -> ExtractResult:
     listed = sum(counts.values())
     recorder.count("archives_listed", listed)
     recorder.count("archives_already_done", counts.get("done", 0))
-    recorder.read_versions(["sources"])
+    recorder.read_versions(["sources", "articles"])
 
     pending = todo.where("action <> 'done'").orderBy("path")
     batch_size = int(cfg.extract.batch_archives)
@@ -110,6 +111,14 @@ def run_extract(spark: SparkSession, cfg: DictConfig) -> ExtractResult:
     recorder.count("archives_unchanged_content", unchanged)
     recorder.finish(written_tables=EXTRACT_TABLES[:-1])
     return ExtractResult(recorder.run_id, listed, processed, unchanged, counts.get("done", 0))
+
+
+def _require_folder(uri: str) -> None:
+    import fsspec
+
+    fs, local = fsspec.core.url_to_fs(uri)
+    if not fs.isdir(local):
+        raise SystemExit(f"landing.root does not exist or is not a folder: {uri}")
 
 
 def list_landing(spark: SparkSession, root: str) -> DataFrame:
@@ -226,7 +235,7 @@ def _process_batch(
     finally:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous or "10000")
     stage = spark.read.parquet(stage_path)
-    unchanged = stage.where("kind = 'source' AND source.status = 'unchanged'").count()
+    unchanged = _record_stage_counts(stage, recorder)
     reprocessing = any(r["known_sha256"] is not None for r in batch)
     _commit_stage(lake, stage, recorder, reprocessing)
     _remove_path(spark, stage_path)
@@ -297,10 +306,19 @@ def _commit_stage(lake: Lake, stage: DataFrame, recorder: RunRecorder, reprocess
         _commit_articles(lake, rows("article"), rows("figure"))
     with recorder.timed("merge_sources"):
         lake.upsert("sources", sources)
-    for r in stage.groupBy("kind").count().collect():
-        recorder.add_count(f"{r['kind']}_rows_staged", int(r["count"]))
-    for r in rows("quarantine").groupBy("reason_code").count().collect():
-        recorder.add_count(f"quarantine.{r['reason_code']}", int(r["count"]))
+
+
+def _record_stage_counts(stage: DataFrame, recorder: RunRecorder) -> int:
+    """Rows staged per kind and quarantine rows per reason, in one pass; returns unchanged archives."""
+    unchanged = 0
+    grouped = stage.groupBy("kind", "source.status", "quarantine.reason_code").count().collect()
+    for kind, status, reason, n in grouped:
+        recorder.add_count(f"{kind}_rows_staged", n)
+        if kind == "quarantine":
+            recorder.add_count(f"quarantine.{reason}", n)
+        elif kind == "source" and status == "unchanged":
+            unchanged += n
+    return unchanged
 
 
 def _commit_articles(lake: Lake, staged_articles: DataFrame, staged_figures: DataFrame) -> None:

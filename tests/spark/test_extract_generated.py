@@ -261,3 +261,12 @@ def test_large_archives_streamed_by_path_give_the_same_rows(spark, generated, tm
 def _comparable(df) -> list:  # type: ignore[no-untyped-def]
     cols = [c for c in df.columns if c not in VOLATILE]
     return sorted(repr(tuple(r)) for r in df.select(*cols).collect())
+
+
+def test_a_missing_landing_zone_is_a_clear_error(spark, lake_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from biomedica_spark.extract.job import run_extract
+
+    cfg = lake_config(landing=tmp_path / "nowhere")
+    (tmp_path / "nowhere").rmdir()
+    with pytest.raises(SystemExit, match="landing.root does not exist"):
+        run_extract(spark, cfg)
