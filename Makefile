@@ -54,6 +54,8 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 
 bench: $(STAMP) ## run the benchmarks (never in CI); results go to bench/results/
 	$(PY) bench/bench_extract.py
+	$(PY) bench/dedup_eval.py
+	$(PY) bench/bench_dedup.py
 
 spark-submit-line: $(STAMP) ## print the spark-submit line with the Delta package and confs
 	@$(PY) -m biomedica_spark.lake.session --submit-line

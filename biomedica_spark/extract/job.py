@@ -223,7 +223,7 @@ def _process_batch(
     work = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
 
     stage_path = f"{lake.root}/_staging/extract/{recorder.run_id}"
-    explode = _explode_udf(settings, recorder.run_id)
+    explode = _explode_udf(spark, settings, recorder.run_id)
     previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(int(cfg.extract.archives_per_task)))
     try:
@@ -243,17 +243,14 @@ def _process_batch(
 
 
 def _explode_udf(
-    settings: ExtractSettings, run_id: str
+    spark: SparkSession, settings: ExtractSettings, run_id: str
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The mapInArrow function: archives in, staged rows out, a few archives per output batch."""
-    from pyspark.sql.types import StructType
-
     from biomedica_spark.lake.arrow import arrow_schema
 
-    # Parsed on the driver: DDL parsing needs the JVM, which Python workers do not have.
-    stage_schema = StructType.fromDDL(stage_ddl())
-    assert isinstance(stage_schema, StructType)
-    schema = arrow_schema(stage_schema)
+    # Parsed on the driver (workers have no JVM), through an empty DataFrame: StructType.fromDDL is
+    # Spark 4 only.
+    schema = arrow_schema(spark.createDataFrame([], stage_ddl()).schema)
 
     def explode(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
