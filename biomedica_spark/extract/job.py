@@ -228,9 +228,14 @@ def _process_batch(
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(int(cfg.extract.archives_per_task)))
     try:
         with recorder.timed("explode_and_stage"):
-            # Partitioned by kind, so each MERGE below reads only its own rows' files.
-            work.mapInArrow(explode, stage_ddl()).write.mode("overwrite").partitionBy("kind").parquet(
-                stage_path
+            # Partitioned by kind, so each MERGE below reads only its own rows' files; uncompressed,
+            # since the bulk of it is image bytes that are compressed already and read back once.
+            (
+                work.mapInArrow(explode, stage_ddl())
+                .write.mode("overwrite")
+                .option("compression", "none")
+                .partitionBy("kind")
+                .parquet(stage_path)
             )
     finally:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous or "10000")
