@@ -64,20 +64,40 @@ def border_box(
 
     A margin pixel is near-white (every channel >= white_threshold) or, when the four corners agree
     within `tolerance`, within `tolerance` of the corner colour (a uniform black or coloured frame).
+    Trimming repeats on the cropped box, because white padding around a
+    grey-framed image (a gel, a micrograph) hides the frame's colour from the outer corners.
     An image that is all margin keeps its full box: blankness is judged by `hashing.is_near_blank`.
     """
     pixels: np.ndarray = np.asarray(image)
     if pixels.ndim == 2:
         pixels = pixels[:, :, np.newaxis]
     height, width = pixels.shape[:2]
+    box = (0, 0, width, height)
+    for _ in range(_MAX_TRIM_PASSES):
+        left, upper, right, lower = box
+        inner = _content_box(pixels[upper:lower, left:right], white_threshold, tolerance)
+        if inner is None:
+            break
+        trimmed = (left + inner[0], upper + inner[1], left + inner[2], upper + inner[3])
+        if trimmed == box:
+            break
+        box = trimmed
+    return box
+
+
+_MAX_TRIM_PASSES = 3
+
+
+def _content_box(pixels: np.ndarray, white_threshold: int, tolerance: int) -> Box | None:
+    """One trimming pass; None when everything is margin."""
     margin = pixels.min(axis=2) >= white_threshold
     corners = pixels[[0, 0, -1, -1], [0, -1, 0, -1]].astype(np.int16)
     if (np.abs(corners - corners[0]) <= tolerance).all():
         margin |= (np.abs(pixels.astype(np.int16) - corners[0]) <= tolerance).all(axis=2)
     content_rows = np.flatnonzero(~margin.all(axis=1))
     content_columns = np.flatnonzero(~margin.all(axis=0))
-    if content_rows.size == 0:
-        return (0, 0, width, height)
+    if content_rows.size == 0 or content_columns.size == 0:
+        return None
     return (
         int(content_columns[0]),
         int(content_rows[0]),
