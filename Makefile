@@ -27,6 +27,7 @@ setup: $(STAMP) ## create .venv with the library, pyspark + delta-spark and the 
 demo: $(STAMP) ## generate a sample corpus and run the pipeline on local Spark + Delta
 	$(PY) -m biomedica_spark.samples.cli out=$(DEMO_DIR)/landing profile=small archives=40 seed=7
 	$(PY) jobs/extract.py landing.root=$(DEMO_DIR)/landing lake.root=$(DEMO_DIR)/lake
+	$(PY) jobs/dedup.py lake.root=$(DEMO_DIR)/lake
 
 test: $(STAMP) ## run the test suite (all but slow subprocess tests)
 	$(RUN_PYTEST) $(PY) -m "not slow" $(PYTEST_FLAGS)

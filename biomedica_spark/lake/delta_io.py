@@ -86,10 +86,8 @@ class Lake:
                 self.spark.sql(f"CREATE TABLE IF NOT EXISTS {self.name(table)} ({ddl}) USING delta")
                 continue
             if not self.exists(table):
-                from pyspark.sql.types import StructType
-
-                schema = StructType.fromDDL(ddl)
-                assert isinstance(schema, StructType)
+                # StructType.fromDDL is Spark 4 only; an empty DataFrame parses DDL on 3.5 too (no job runs).
+                schema = self.spark.createDataFrame([], ddl).schema
                 DeltaTable.createIfNotExists(self.spark).location(self.path(table)).addColumns(
                     schema
                 ).execute()
@@ -105,11 +103,20 @@ class Lake:
         )
         location = self.path(table)
         if self.spark.catalog.tableExists(f"{self.database}.{table}"):
-            current = self.spark.sql(f"DESCRIBE DETAIL {self.name(table)}").first()
-            if current is not None and _same_location(str(current["location"]), location):
+            if _same_location(self._registered_location(table) or "", location):
                 return
             self.spark.sql(f"DROP TABLE IF EXISTS {self.name(table)}")
         self.spark.sql(f"CREATE TABLE IF NOT EXISTS {self.name(table)} USING delta LOCATION '{location}'")
+
+    def _registered_location(self, table: str) -> str | None:
+        """Where the catalog entry points; None when its folder is gone (a deleted lake)."""
+        from pyspark.errors import AnalysisException
+
+        try:
+            row = self.spark.sql(f"DESCRIBE DETAIL {self.name(table)}").first()
+        except AnalysisException:
+            return None
+        return None if row is None else str(row["location"])
 
     def exists(self, table: str) -> bool:
         if self.mode == "unity":

@@ -102,4 +102,6 @@ run_id string, merged_at timestamp
 """
 
 TABLES.update({"image_clusters": IMAGE_CLUSTERS, "pairs": PAIRS, "cluster_merges": CLUSTER_MERGES})
-KEYS.update({"image_clusters": ("image_sha256",), "pairs": ("pair_key",), "cluster_merges": ("from_cluster_id",)})
+KEYS.update(
+    {"image_clusters": ("image_sha256",), "pairs": ("pair_key",), "cluster_merges": ("from_cluster_id",)}
+)

@@ -268,5 +268,5 @@ def test_a_missing_landing_zone_is_a_clear_error(spark, lake_config, tmp_path: P
 
     cfg = lake_config(landing=tmp_path / "nowhere")
     (tmp_path / "nowhere").rmdir()
-    with pytest.raises(SystemExit, match="landing.root does not exist"):
+    with pytest.raises(SystemExit, match=r"landing\.root does not exist"):
         run_extract(spark, cfg)

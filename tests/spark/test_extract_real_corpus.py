@@ -168,7 +168,8 @@ def test_no_caption_is_truncated_to_its_title(real_lake) -> None:  # type: ignor
         rows = _rows_for(figures, landing, rel)
         ids = Counter(rows["figure_id"].dropna())
         # Multi-article files repeat ids (F1 in every article): check only ids unique in the file.
-        captions = {fid: cap for fid, cap in zip(rows["figure_id"], rows["caption"], strict=True) if fid and ids[fid] == 1}
+        pairs = zip(rows["figure_id"], rows["caption"], strict=True)
+        captions = {fid: cap for fid, cap in pairs if fid and ids[fid] == 1}
         for fig in root.iter():
             if _local(fig.tag) != "fig" or fig.get("id") not in captions:
                 continue

@@ -28,7 +28,8 @@ def _explode(path: str, data: bytes | None, **kwargs: object):  # type: ignore[n
 def test_bare_xml_yields_figures_without_images_and_no_missing_href_quarantine() -> None:
     out = _explode("file:/landing/PMC123.xml", BARE_XML)
     assert [a["article_key"] for a in out.articles] == ["PMC123"]
-    assert [(f["figure_id"], f["caption"], f["image_sha256"]) for f in out.figures] == [("F1", "A cell.", None)]
+    figures = [(f["figure_id"], f["caption"], f["image_sha256"]) for f in out.figures]
+    assert figures == [("F1", "A cell.", None)]
     assert out.figures[0]["inline_refs"][0]["xref_text"] == "Fig. 1"
     assert out.quarantine == [] and out.source["status"] == "ok"
     assert out.articles[0]["has_media"] is False
