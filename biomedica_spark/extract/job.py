@@ -218,7 +218,7 @@ def _process_batch(
             spark.createDataFrame(
                 rows,
                 "path string, length bigint, modificationTime timestamp, content binary, known_sha256 string",
-            ).repartition(len(rows))
+            ).repartition(max(1, -(-len(rows) // int(cfg.extract.archives_per_task))))
         )
     work = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
 
