@@ -382,28 +382,31 @@ class _RowBuilder:
         )
 
     def image(self, info: ImageInfo, raw: bytes, member: str) -> None:
-        self.out.images.append(
-            {
-                "image_sha256": info.sha256,
-                "image_bytes": raw,
-                "byte_size": len(raw),
-                "format": info.format,
-                "width": info.width,
-                "height": info.height,
-                "mode": info.mode,
-                "bit_depth": info.bit_depth,
-                "exif_orientation": info.exif_orientation,
-                "phash64": info.phash64,
-                "phash256": info.phash256,
-                "info_score": info.info_score,
-                "is_near_blank": info.is_near_blank,
-                "trimmed_width": info.trimmed_width,
-                "trimmed_height": info.trimmed_height,
-                "first_source_path": self.item.source_path,
-                "first_member_path": member,
-                "run_id": self.run_id,
-            }
-        )
+        self.out.images.append(image_row(info, raw, self.item.source_path, member, self.run_id))
+
+
+def image_row(info: ImageInfo, raw: bytes, source_path: str, member: str, run_id: str) -> dict[str, Any]:
+    """An `images` row: the original bytes with what analysis found in them."""
+    return {
+        "image_sha256": info.sha256,
+        "image_bytes": raw,
+        "byte_size": len(raw),
+        "format": info.format,
+        "width": info.width,
+        "height": info.height,
+        "mode": info.mode,
+        "bit_depth": info.bit_depth,
+        "exif_orientation": info.exif_orientation,
+        "phash64": info.phash64,
+        "phash256": info.phash256,
+        "info_score": info.info_score,
+        "is_near_blank": info.is_near_blank,
+        "trimmed_width": info.trimmed_width,
+        "trimmed_height": info.trimmed_height,
+        "first_source_path": source_path,
+        "first_member_path": member,
+        "run_id": run_id,
+    }
 
 
 def _sha256_of_path(path: str, chunk: int = 8 * 1024 * 1024) -> str:

@@ -413,6 +413,7 @@ def _reencoded(data: bytes, scale: float = 1.0, pad: float = 0.0) -> bytes:
 def test_real_figure_copies_join_their_originals_across_articles(spark, real_corpus_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from biomedica_spark.config import load_config
     from biomedica_spark.dedup.job import run_dedup
+    from biomedica_spark.extract.explode import image_row
     from biomedica_spark.images.analyse import analyse_image
     from biomedica_spark.lake.delta_io import Lake
 
@@ -435,20 +436,7 @@ def test_real_figure_copies_join_their_originals_across_articles(spark, real_cor
         for slot, (kind, payload) in enumerate(copies.items()):
             info = analyse_image(payload)
             assert not hasattr(info, "reason"), f"{path.name} {kind}: {info}"
-            images[info.sha256] = {
-                "image_sha256": info.sha256,
-                "format": info.format,
-                "width": info.width,
-                "height": info.height,
-                "mode": info.mode,
-                "bit_depth": info.bit_depth,
-                "phash64": info.phash64,
-                "phash256": info.phash256,
-                "info_score": info.info_score,
-                "is_near_blank": info.is_near_blank,
-                "trimmed_width": info.trimmed_width,
-                "trimmed_height": info.trimmed_height,
-            }
+            images[info.sha256] = image_row(info, payload, f"file:/landing/{path.name}", kind, "test")
             article = f"PMC{9000 + number * 4 + slot}"
             label = "Figure 1." if slot % 2 else f"Fig. {slot + 2}:"
             figures.append(
