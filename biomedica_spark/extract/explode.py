@@ -37,7 +37,6 @@ class ExtractSettings:
     max_image_pixels: int = 178_956_970
     min_image_side: int = 16
     tables_as_figures: bool = True
-    hash_images: bool = True
 
 
 @dataclass

@@ -59,7 +59,6 @@ def settings_from_config(cfg: DictConfig) -> ExtractSettings:
         max_image_pixels=int(limits.max_image_pixels),
         min_image_side=int(limits.min_image_side),
         tables_as_figures=bool(cfg.extract.tables_as_figures),
-        hash_images=bool(cfg.extract.hash_images),
     )
 
 

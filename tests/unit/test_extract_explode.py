@@ -69,3 +69,17 @@ def test_streaming_by_path_equals_reading_inline(real_corpus_dir: Path) -> None:
     assert inline.articles == streamed.articles and inline.figures == streamed.figures
     assert [i["image_sha256"] for i in inline.images] == [i["image_sha256"] for i in streamed.images]
     assert all(f["resolved_member"].endswith(".jpg") for f in inline.figures)
+
+
+def test_tables_shipped_as_images_can_be_left_out() -> None:
+    xml = BARE_XML.replace(
+        b"</body>",
+        b'<table-wrap id="T1"><label>Table 1</label><caption><p>Doses.</p></caption>'
+        b'<graphic xlink:href="t1" xmlns:xlink="http://www.w3.org/1999/xlink"/></table-wrap></body>',
+    )
+    settings = ExtractSettings(tables_as_figures=False)
+    kept = _explode("file:/landing/PMC123.xml", xml)
+    item = ArchiveInput("file:/landing/PMC123.xml", len(xml), NOW, xml)
+    left_out = explode_archive(item, settings, "run-1")
+    assert sorted(f["kind"] for f in kept.figures) == ["figure", "table"]
+    assert [f["kind"] for f in left_out.figures] == ["figure"]
