@@ -17,6 +17,18 @@ SHOWCASE_SLOTS = 40
 
 # Every variant name the truth can carry. Each appears at least once in a corpus of >= SHOWCASE_SLOTS
 # archives generated with broken=True and duplicates=True (tests check this for several seeds).
+# Image encodings besides plain JPEG, each planted somewhere in every corpus.
+_ZOO = (
+    "image_png",
+    "image_tiff",
+    "image_cmyk_jpeg",
+    "image_png16",
+    "image_rgba_png",
+    "image_exif_rotated",
+    "image_palette_png",
+    "image_greyscale",
+)
+
 VARIANTS: tuple[str, ...] = (
     # figure markup
     "caption_inline_markup",
@@ -93,16 +105,9 @@ VARIANTS: tuple[str, ...] = (
     "cloud_layout",
     "cloud_versions",
     "bulk_duplicate",
-    # image encodings
+    # image encodings: plain JPEG, then the harder ones figures are drawn from
     "image_jpeg",
-    "image_png",
-    "image_tiff",
-    "image_cmyk_jpeg",
-    "image_png16",
-    "image_rgba_png",
-    "image_exif_rotated",
-    "image_palette_png",
-    "image_greyscale",
+    *_ZOO,
     # planted duplicates (duplicates=True)
     "dup_exact",
     *(f"dup_{transform}" for transform in TRANSFORMS),
@@ -364,16 +369,6 @@ _RANDOM_FEATURES = {
     "caption_list": 0.05,
     "fig_group_with_id": 0.03,
 }
-_ZOO = (
-    "image_png",
-    "image_tiff",
-    "image_cmyk_jpeg",
-    "image_png16",
-    "image_rgba_png",
-    "image_exif_rotated",
-    "image_palette_png",
-    "image_greyscale",
-)
 DUPLICATE_RATE = 0.05
 DUPLICATE_LABELS = ("exact_copy", *TRANSFORMS)
 
