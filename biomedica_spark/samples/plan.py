@@ -15,8 +15,6 @@ from biomedica_spark.samples.images import TRANSFORMS
 
 SHOWCASE_SLOTS = 40
 
-# Every variant name the truth can carry. Each appears at least once in a corpus of >= SHOWCASE_SLOTS
-# archives generated with broken=True and duplicates=True (tests check this for several seeds).
 # Image encodings besides plain JPEG, each planted somewhere in every corpus.
 _ZOO = (
     "image_png",
@@ -29,6 +27,8 @@ _ZOO = (
     "image_greyscale",
 )
 
+# Every variant name the truth can carry. Each appears at least once in a corpus of >= SHOWCASE_SLOTS
+# archives generated with broken=True and duplicates=True (tests check this for several seeds).
 VARIANTS: tuple[str, ...] = (
     # figure markup
     "caption_inline_markup",
