@@ -62,10 +62,13 @@ def border_box(
 ) -> Box:
     """Bounding box (left, upper, right, lower) of the content inside uniform margins.
 
-    A margin pixel is near-white (every channel >= white_threshold) or, when the four corners agree
-    within `tolerance`, within `tolerance` of the corner colour (a uniform black or coloured frame).
-    Trimming repeats on the cropped box, because white padding around a
+    A margin pixel is near-white (every channel >= white_threshold) or, when the four corners and most
+    of the edge pixels agree within `tolerance`, within `tolerance` of the corner colour (a uniform black
+    or coloured frame). Trimming repeats on the cropped box, because white padding around a
     grey-framed image (a gel, a micrograph) hides the frame's colour from the outer corners.
+    Where a pass trims margin, an edge line that blends the margin into the content goes too (see
+    `_without_blend_edges`): resampling a padded picture, as the analysis does before hashing, leaves one
+    wherever the padding edge falls between two pixels, and it would hide the frame from the next pass.
     An image that is all margin keeps its full box: blankness is judged by `hashing.is_near_blank`.
     """
     pixels: np.ndarray = np.asarray(image)
@@ -75,9 +78,11 @@ def border_box(
     box = (0, 0, width, height)
     for _ in range(_MAX_TRIM_PASSES):
         left, upper, right, lower = box
-        inner = _content_box(pixels[upper:lower, left:right], white_threshold, tolerance)
+        region = pixels[upper:lower, left:right]
+        inner = _content_box(region, white_threshold, tolerance)
         if inner is None:
             break
+        inner = _without_blend_edges(region, inner, tolerance)
         trimmed = (left + inner[0], upper + inner[1], left + inner[2], upper + inner[3])
         if trimmed == box:
             break
@@ -86,6 +91,7 @@ def border_box(
 
 
 _MAX_TRIM_PASSES = 3
+_MIN_FRAME_EDGE_SHARE = 0.5
 
 
 def _content_box(pixels: np.ndarray, white_threshold: int, tolerance: int) -> Box | None:
@@ -93,7 +99,12 @@ def _content_box(pixels: np.ndarray, white_threshold: int, tolerance: int) -> Bo
     margin = pixels.min(axis=2) >= white_threshold
     corners = pixels[[0, 0, -1, -1], [0, -1, 0, -1]].astype(np.int16)
     if (np.abs(corners - corners[0]) <= tolerance).all():
-        margin |= (np.abs(pixels.astype(np.int16) - corners[0]) <= tolerance).all(axis=2)
+        frame = (np.abs(pixels.astype(np.int16) - corners[0]) <= tolerance).all(axis=2)
+        # A frame runs along the edges; four corners that agree by chance (light anti-aliased ink at the
+        # extremes of a sparse plot) would otherwise turn every pixel of their shade into margin.
+        edges = np.concatenate([frame[0], frame[-1], frame[:, 0], frame[:, -1]])
+        if edges.mean() > _MIN_FRAME_EDGE_SHARE:
+            margin |= frame
     content_rows = np.flatnonzero(~margin.all(axis=1))
     content_columns = np.flatnonzero(~margin.all(axis=0))
     if content_rows.size == 0 or content_columns.size == 0:
@@ -104,6 +115,47 @@ def _content_box(pixels: np.ndarray, white_threshold: int, tolerance: int) -> Bo
         int(content_columns[-1]) + 1,
         int(content_rows[-1]) + 1,
     )
+
+
+def _without_blend_edges(pixels: np.ndarray, box: Box, tolerance: int) -> Box:
+    """Shrink `box` by one line on each side where margin was just trimmed and its edge line is a blend.
+
+    A blend line lies, pixel by pixel, between the margin line outside it and the content line inside it
+    (within `tolerance`), and differs from both in most pixels: the half-covered row or column that
+    resampling leaves where padding meets content. An edge line of real content fails the test: a sparse
+    plot's edge line is mostly margin-coloured, a solid axis line matches the line inside it or lies
+    outside the margin..content range (dark ink beside white).
+    """
+    left, upper, right, lower = box
+    height, width = pixels.shape[:2]
+    if right - left < 3 or lower - upper < 3:
+        return box
+    across, down = slice(left, right), slice(upper, lower)  # a row's and a column's extent in the box
+    if upper > 0 and _is_blend(
+        pixels[upper - 1, across], pixels[upper, across], pixels[upper + 1, across], tolerance
+    ):
+        upper += 1
+    if lower < height and _is_blend(
+        pixels[lower, across], pixels[lower - 1, across], pixels[lower - 2, across], tolerance
+    ):
+        lower -= 1
+    if left > 0 and _is_blend(pixels[down, left - 1], pixels[down, left], pixels[down, left + 1], tolerance):
+        left += 1
+    if right < width and _is_blend(
+        pixels[down, right], pixels[down, right - 1], pixels[down, right - 2], tolerance
+    ):
+        right -= 1
+    return (left, upper, right, lower)
+
+
+def _is_blend(outside: np.ndarray, line: np.ndarray, inside: np.ndarray, tolerance: int) -> bool:
+    outside, line, inside = (a.astype(np.int16) for a in (outside, line, inside))
+    low, high = np.minimum(outside, inside) - tolerance, np.maximum(outside, inside) + tolerance
+    if not ((line >= low) & (line <= high)).all():
+        return False
+    from_outside = np.abs(line - outside).max(axis=-1)
+    from_inside = np.abs(line - inside).max(axis=-1)
+    return bool(np.median(from_outside) > tolerance and np.median(from_inside) > tolerance)
 
 
 def trim_near_white_border(image: Image.Image, threshold: int = DEFAULT_WHITE_THRESHOLD) -> Image.Image:

@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from biomedica_spark.images.normalise import (
     border_box,
@@ -174,6 +174,72 @@ def test_trim_keeps_content_touching_the_edges() -> None:
     rng = np.random.default_rng(1)
     photo = Image.fromarray(rng.integers(0, 200, (30, 40, 3), dtype=np.uint8))
     assert border_box(photo) == (0, 0, 40, 30)
+
+
+def _gel(size: tuple[int, int] = (160, 120)) -> Image.Image:
+    """A grey-background picture (a gel): dark bands inside a uniform grey frame, with sensor noise."""
+    rng = np.random.default_rng(3)
+    pixels = 215 + rng.integers(-4, 5, (size[1], size[0]))
+    for x0 in range(20, size[0] - 30, 30):
+        pixels[40:48, x0 : x0 + 20] -= 120
+    return Image.fromarray(pixels.astype(np.uint8), "L")
+
+
+def _reduced_box_size(image: Image.Image) -> tuple[int, int]:
+    """JPEG round trip, halved as the analysis does for hashing, then trimmed."""
+    reduced = Image.open(io.BytesIO(_encode(image, "JPEG", quality=90))).reduce(2)
+    left, upper, right, lower = border_box(reduced)
+    return right - left, lower - upper
+
+
+@pytest.mark.parametrize("border", [15, 16, 37])
+def test_white_padding_around_a_grey_frame_trims_to_the_same_content(border: int) -> None:
+    # Halving an odd padding leaves a row and a column that mix white and grey: neither margin colour.
+    gel = _gel()
+    padded = ImageOps.expand(gel, border=border, fill=255)
+    width, height = _reduced_box_size(gel)
+    padded_width, padded_height = _reduced_box_size(padded)
+    assert abs(padded_width - width) <= 1 and abs(padded_height - height) <= 1
+
+
+def test_blend_line_between_padding_and_frame_is_trimmed() -> None:
+    # What halving leaves around a grey frame padded by an odd number of pixels: edge lines half white,
+    # corners three quarters white. They differ by more than the tolerance, so they are not one frame.
+    pixels = np.full((40, 60), 255, dtype=np.uint8)
+    pixels[5:35, 5:55] = 233
+    pixels[[5, 5, 34, 34], [5, 54, 5, 54]] = 244
+    pixels[6:34, 6:54] = 211  # the picture's grey frame
+    pixels[15:25, 20:40] = 30  # its content
+    assert border_box(Image.fromarray(pixels)) == (20, 15, 40, 25)
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.15])
+@pytest.mark.parametrize("axis_width", [1, 2])
+def test_sparse_plot_keeps_its_thin_edge_lines(fraction: float, axis_width: int) -> None:
+    plot = Image.new("L", (200, 150), 255)
+    draw = ImageDraw.Draw(plot)
+    draw.line((0, 149, 199, 149), fill=0, width=axis_width)  # x axis along the bottom edge
+    draw.line((0, 0, 0, 149), fill=90, width=axis_width)  # grey y axis along the left edge
+    # The right edge column and the top edge row are 99% white: a lone tick, a short light mark.
+    draw.line((199, 147, 199, 149), fill=0)
+    draw.line((60, 0, 62, 0), fill=160)
+    draw.line((20, 120, 180, 30), fill=0, width=2)
+    padded = _pad(plot, fraction, 255)
+    for picture in (plot, padded):
+        box = border_box(picture)
+        assert (box[2] - box[0], box[3] - box[1]) == plot.size
+
+
+def test_light_marks_at_the_corners_do_not_make_a_frame() -> None:
+    # Four corners of one light shade, on a white background: not a frame, so the light ink stays.
+    plot = Image.new("L", (200, 150), 255)
+    draw = ImageDraw.Draw(plot)
+    for x, y in ((0, 0), (197, 0), (0, 147), (197, 147)):
+        draw.rectangle((x, y, x + 2, y + 2), fill=232)
+    draw.line((10, 20, 10, 130), fill=228, width=3)  # a faint axis label
+    draw.line((40, 120, 180, 30), fill=0, width=2)
+    box = border_box(_pad(plot, 0.1, 255))
+    assert (box[2] - box[0], box[3] - box[1]) == plot.size
 
 
 def test_all_white_image_keeps_its_full_box() -> None:
