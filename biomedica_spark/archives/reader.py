@@ -738,6 +738,9 @@ def _read_bare_xml(
     if source.size is not None and source.size > limit:
         out.note(Stage.MEMBER, Reason.MEMBER_TOO_LARGE, f"{source.size} bytes, above {limit}", path)
         return
+    if source.size is not None and not keep(path, source.size):
+        out.add(path, source.size, None)  # listed, never read
+        return
     chunks = []
     size = 0
     while chunk := source.read(_READ_CHUNK):

@@ -1,0 +1,97 @@
+"""Faults injected into real extract runs (subprocesses, their own Spark): a Python worker killed
+mid-task, the driver killed between two Delta commits, two runs at once on the same input. After each,
+the tables hold exactly what one uninterrupted run writes (full contents, volatile columns aside).
+
+The kills come from the hooks in `biomedica_spark/faults.py`, switched on by environment variables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from biomedica_spark import faults
+from slow.test_extract_process import _job, _table_rows
+
+pytestmark = [pytest.mark.slow, pytest.mark.delta]
+
+DATA_TABLES = ("sources", "articles", "figures", "images", "quarantine")
+TIMEOUT = 1800  # seconds per run: generous, the machine may be shared
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from biomedica_spark.samples.generator import generate_corpus
+
+    landing = tmp_path_factory.mktemp("faults") / "landing"
+    generate_corpus(landing, profile="small", archives=24, seed=5)
+    return landing
+
+
+def _args(landing: Path, lake: Path, master: str = "local[2]") -> list[str]:
+    return [
+        f"landing.root={landing}",
+        f"lake.root={lake}",
+        "extract.batch_archives=8",
+        f"spark.master='{master}'",
+    ]
+
+
+def _run(args: list[str]) -> tuple[int, str]:
+    process = _job(args)
+    out, _ = process.communicate(timeout=TIMEOUT)
+    return process.returncode, out
+
+
+def _contents(lake: Path) -> dict[str, list[tuple]]:
+    return {table: _table_rows(lake, table) for table in DATA_TABLES}
+
+
+@pytest.fixture(scope="module")
+def reference(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
+    lake = tmp_path_factory.mktemp("reference") / "lake"
+    code, out = _run(_args(landing, lake))
+    assert code == 0, out[-4000:]
+    return _contents(lake)
+
+
+def test_a_worker_killed_mid_task_is_retried_and_loses_nothing(
+    landing: Path, reference: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "worker-killed"
+    monkeypatch.setenv(faults.KILL_WORKER, str(marker))
+    lake = tmp_path / "lake"
+    code, out = _run(_args(landing, lake, master="local[2,4]"))  # local[N,F]: F attempts per task
+    assert code == 0, out[-4000:]
+    assert marker.exists(), "no worker was killed"
+    assert _contents(lake) == reference
+
+
+@pytest.mark.parametrize("commits", [9, 15])
+def test_the_driver_killed_between_commits_then_a_rerun_equals_one_run(
+    commits: int, landing: Path, reference: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = tmp_path / "lake"
+    monkeypatch.setenv(faults.EXIT_AFTER_COMMITS, str(commits))
+    code, out = _run(_args(landing, lake))
+    assert code == 137, out[-4000:]
+    interrupted = _contents(lake)
+    assert len(interrupted["articles"]) > 0 and interrupted != reference  # it died midway
+
+    monkeypatch.delenv(faults.EXIT_AFTER_COMMITS)
+    code, out = _run(_args(landing, lake))
+    assert code == 0, out[-4000:]
+    assert _contents(lake) == reference
+
+
+def test_two_runs_at_once_on_the_same_input_equal_one_run(
+    landing: Path, reference: dict, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    runs = [_job(_args(landing, lake)) for _ in range(2)]
+    outputs = [run.communicate(timeout=TIMEOUT)[0] for run in runs]
+    for run, out in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, out[-4000:]
+    assert _contents(lake) == reference
+    assert len(_table_rows(lake, "runs")) == 2
