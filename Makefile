@@ -6,12 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 VENV35 := .venv-spark35
 STAMP35 := $(VENV35)/.installed
+VENVML := .venv-ml
+STAMPML := $(VENVML)/.installed
 DEMO_DIR ?= demo
 PYTEST_FLAGS ?=
 # pytest exits 5 when it collected nothing: a lane that runs no test is an error here, never a silent pass.
 RUN_PYTEST = bash scripts/run_pytest.sh
 
-.PHONY: help setup demo test test-slow test-spark35 lint format typecheck bench spark-submit-line clean
+.PHONY: help setup demo test test-slow test-spark35 test-ml build emr-venv maintain lint format typecheck bench spark-submit-line clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -28,9 +30,11 @@ demo: $(STAMP) ## generate a sample corpus and run the pipeline on local Spark +
 	$(PY) -m biomedica_spark.samples.cli out=$(DEMO_DIR)/landing profile=small archives=40 seed=7
 	$(PY) jobs/extract.py landing.root=$(DEMO_DIR)/landing lake.root=$(DEMO_DIR)/lake
 	$(PY) jobs/dedup.py lake.root=$(DEMO_DIR)/lake
+	$(PY) jobs/annotate.py annotate.step=all lake.root=$(DEMO_DIR)/lake annotate.k=20 annotate.pca_components=10
+	$(PY) jobs/export.py lake.root=$(DEMO_DIR)/lake export.out=$(DEMO_DIR)/export
 
 test: $(STAMP) ## run the test suite (all but slow subprocess tests)
-	$(RUN_PYTEST) $(PY) -m "not slow" $(PYTEST_FLAGS)
+	$(RUN_PYTEST) $(PY) -m "not slow and not ml" $(PYTEST_FLAGS)
 
 test-slow: $(STAMP) ## run the slow tests (kill and re-run, spark-submit) in subprocesses
 	$(RUN_PYTEST) $(PY) -m slow $(PYTEST_FLAGS)
@@ -43,6 +47,15 @@ $(STAMP35): pyproject.toml requirements/spark35.txt
 
 test-spark35: $(STAMP35) ## run the Spark tests on pyspark 3.5 + delta-spark 3.3
 	$(RUN_PYTEST) $(VENV35)/bin/python -m "spark and not slow" $(PYTEST_FLAGS)
+
+$(STAMPML): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENVML)
+	$(VENVML)/bin/python -m pip install -q --upgrade pip
+	$(VENVML)/bin/python -m pip install -q -c requirements/constraints.txt -e '.[ml]' pytest pytest-timeout
+	touch $@
+
+test-ml: $(STAMPML) ## run the torch tests (DINOv2 embedder) in .venv-ml: PyPI's torch (~5.5 GB with CUDA libs), on CPU
+	$(RUN_PYTEST) $(VENVML)/bin/python -m ml tests/ml $(PYTEST_FLAGS)
 
 lint: $(STAMP) ## ruff lint + format check, mypy on the library
 	$(VENV)/bin/ruff check .
@@ -57,6 +70,20 @@ bench: $(STAMP) ## run the benchmarks (never in CI); results go to bench/results
 	$(PY) bench/bench_extract.py
 	$(PY) bench/dedup_eval.py
 	$(PY) bench/bench_dedup.py
+	$(PY) bench/bench_acquire.py
+	$(PY) bench/bench_annotate.py
+	$(PY) bench/bench_enrich.py
+	$(PY) bench/bench_export.py
+
+build: $(STAMP) ## build the wheel (library + conf/) into dist/
+	rm -rf build dist/biomedica_spark-*.whl
+	$(PY) -m pip wheel -q --no-deps -w dist .
+
+emr-venv: build ## pack the EMR virtualenv (wheel + deps, no pyspark/delta-spark) into dist/venv.tar.gz
+	PYTHON=$(PYTHON) bash deploy/emr/build_venv.sh dist/biomedica_spark-*.whl dist/venv.tar.gz
+
+maintain: $(STAMP) ## OPTIMIZE + VACUUM the demo lake (DRY_RUN=true only lists what would happen)
+	$(PY) jobs/maintain.py lake.root=$(DEMO_DIR)/lake maintain.dry_run=$(or $(DRY_RUN),false)
 
 spark-submit-line: $(STAMP) ## print the spark-submit line with the Delta package and confs
 	@$(PY) -m biomedica_spark.lake.session --submit-line

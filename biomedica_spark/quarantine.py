@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Stage(str, Enum):
@@ -12,6 +14,10 @@ class Stage(str, Enum):
     XML = "xml"  # an article XML file
     FIGURE = "figure"  # a figure graphic (href not resolvable)
     IMAGE = "image"  # an image member (decode, size)
+    ACQUIRE = "acquire"  # what a server said about the articles (file list rows, version JSON)
+    EXPORT = "export"  # a pair the export could not write (its image bytes missing or unreadable)
+    EMBED = "embed"  # annotate: a cluster representative that could not be embedded
+    LABELS = "labels"  # annotate: a row of an imported expert-label CSV
 
 
 class Reason(str, Enum):
@@ -38,6 +44,9 @@ class Reason(str, Enum):
     IMAGE_UNSUPPORTED = "image_unsupported"  # not a raster image (SVG, EPS, PDF named .jpg)
     NO_ARTICLE = "no_article"  # an archive holding no article XML at all
     METADATA_UNREADABLE = "metadata_unreadable"  # a PMC Cloud JSON member that does not parse
+    FILE_LIST_ROW = "file_list_row"  # an oa_file_list.csv row that cannot be used (bad id, path or date)
+    IMAGE_MISSING = "image_missing"  # export: the pair's image has no bytes in `images`
+    LABEL_INVALID = "label_invalid"  # annotate: a label naming concepts or clusters that do not exist
 
 
 @dataclass(frozen=True)
@@ -50,3 +59,17 @@ class QuarantineItem:
     member_path: str | None = None
     item: str | None = None  # e.g. figure id or href
     pmcid: str | None = None
+
+    def as_row(self, source_path: str, run_id: str, recorded_at: dt.datetime) -> dict[str, Any]:
+        """The `quarantine` table row for this item, found in `source_path`."""
+        return {
+            "source_path": source_path,
+            "member_path": self.member_path,
+            "pmcid": self.pmcid,
+            "item": self.item,
+            "stage": self.stage.value,
+            "reason_code": self.reason.value,
+            "detail": self.detail[:2000],
+            "run_id": run_id,
+            "recorded_at": recorded_at,
+        }

@@ -29,6 +29,7 @@ from biomedica_spark.dedup.components import connected_components
 from biomedica_spark.dedup.pair_keys import pair_key
 from biomedica_spark.dedup.verify import EDGE_DDL, MatchRule
 from biomedica_spark.lake.delta_io import Lake
+from biomedica_spark.lake.schemas import PAIR_CONCEPT_COLUMNS
 from biomedica_spark.runs import RunRecorder
 
 if TYPE_CHECKING:
@@ -135,10 +136,8 @@ def run_dedup(spark: SparkSession, cfg: DictConfig) -> DedupResult:
         )
         lake.insert_new("cluster_merges", clustering.merges)
         lake.sync("image_clusters", clustering.clusters, ignore=("run_id",))
-        pairs = scratch(
-            build_pairs(read("figures"), read("articles"), clustering.clusters, settings, recorder.run_id),
-            "pairs",
-        )
+        built = build_pairs(read("figures"), read("articles"), clustering.clusters, settings, recorder.run_id)
+        pairs = scratch(with_pair_concepts(built, lake.read("pairs")), "pairs")
         lake.sync("pairs", pairs, ignore=("run_id",))
         report = dedup_report(clustering, pairs, settings.largest_clusters)
     finally:
@@ -479,6 +478,12 @@ def build_pairs(
         F.when(F.col("_rank") > 1, F.col("_canonical_key")).alias("duplicate_of"),
         F.lit(run_id).alias("run_id"),
     )
+
+
+def with_pair_concepts(pairs: DataFrame, current: DataFrame) -> DataFrame:
+    """Carry the annotate job's label columns over from the current `pairs` (annotate owns them: a dedup
+    re-run must not wipe them); new pairs get nulls until the next `propagate`."""
+    return pairs.join(current.select("pair_key", *PAIR_CONCEPT_COLUMNS), "pair_key", "left")
 
 
 def _pair_keys(article_key: pd.Series, ordinal: pd.Series) -> pd.Series:

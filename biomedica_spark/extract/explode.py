@@ -128,18 +128,27 @@ def _explode_contents(item: ArchiveInput, settings: ExtractSettings, builder: _R
 
     def keep_first_pass(path: str, size: int) -> bool:
         lower = path.lower()
-        return lower.endswith(METADATA_SUFFIXES) or (not streamed and is_image_member(lower))
+        if lower.endswith(METADATA_SUFFIXES):
+            return size <= settings.max_xml_bytes  # a larger one is never read into memory
+        return not streamed and is_image_member(lower)
 
     contents = read_archive(source, name, keep_first_pass, settings.limits)
     for q in contents.quarantine:
         builder.quarantine(q)
+    for listed in contents.members:
+        if listed.path.lower().endswith(BARE_XML_SUFFIXES) and listed.size > settings.max_xml_bytes:
+            detail = f"{listed.size} bytes > limit {settings.max_xml_bytes}: not read"
+            builder.quarantine(
+                QuarantineItem(Stage.XML, Reason.XML_TOO_LARGE, detail, member_path=listed.path)
+            )
     member_names = [m.path for m in contents.members]
     if contents.kind == "xml":  # a bare XML file is the article file by definition: let the parser judge it
-        article_files = [m.path for m in contents.members if m.path in contents.data]
+        article_files = [m.path for m in contents.members]
     else:
         article_files = find_article_files(contents.members, contents.data.get)
+    article_files = [path for path in article_files if path in contents.data]  # oversized ones were not read
     if not article_files:
-        if contents.members and not contents.quarantine:
+        if contents.members and not builder.out.quarantine:
             builder.quarantine(
                 QuarantineItem(Stage.ARCHIVE, Reason.NO_ARTICLE, "no article XML among the members")
             )
@@ -243,7 +252,13 @@ def _cloud_metadata(contents: ArchiveContents, builder: _RowBuilder) -> dict[str
     """PMC Cloud JSON members by PMCID (acquire packs one per article version)."""
     found: dict[str, CloudMetadata] = {}
     for member in find_cloud_metadata(contents.members).values():
-        if member not in contents.data:
+        if member not in contents.data:  # above the size limit, so never read
+            builder.quarantine(
+                QuarantineItem(
+                    Stage.MEMBER, Reason.METADATA_UNREADABLE, "cloud metadata JSON too large to read"
+                ),
+                member_path=member,
+            )
             continue
         try:
             doc = json.loads(contents.data[member])
@@ -295,19 +310,9 @@ class _RowBuilder:
         self.out = ExplodedArchive(source={})
 
     def quarantine(self, q: QuarantineItem, member_path: str | None = None) -> None:
-        self.out.quarantine.append(
-            {
-                "source_path": self.item.source_path,
-                "member_path": q.member_path or member_path,
-                "pmcid": q.pmcid,
-                "item": q.item,
-                "stage": q.stage.value,
-                "reason_code": q.reason.value,
-                "detail": q.detail[:2000],
-                "run_id": self.run_id,
-                "recorded_at": self.now,
-            }
-        )
+        row = q.as_row(self.item.source_path, self.run_id, self.now)
+        row["member_path"] = q.member_path or member_path
+        self.out.quarantine.append(row)
 
     def article(self, a: Article, member: str, has_media: bool, cloud: CloudMetadata | None) -> None:
         same = cloud is not None and (not cloud.pmcid or cloud.pmcid == a.pmcid)

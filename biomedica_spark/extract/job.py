@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from biomedica_spark import faults
+from biomedica_spark.acquire.removals import apply_removals
 from biomedica_spark.archives.reader import ArchiveLimits
 from biomedica_spark.extract import current_version
 from biomedica_spark.extract.explode import ArchiveInput, ExtractSettings, explode_archive
-from biomedica_spark.lake import schemas
+from biomedica_spark.lake import schemas, staging
 from biomedica_spark.lake.delta_io import Lake, absolute_uri
+from biomedica_spark.lake.fs import require_folder
 from biomedica_spark.runs import RunRecorder
 
 if TYPE_CHECKING:
@@ -53,7 +55,9 @@ def settings_from_config(cfg: DictConfig) -> ExtractSettings:
             max_archive_bytes=int(limits.max_archive_bytes),
             max_members=int(limits.max_members),
             max_member_bytes=int(limits.max_member_bytes),
+            max_total_inflated_bytes=int(limits.max_total_inflated_bytes),
             max_compression_ratio=float(limits.max_compression_ratio),
+            compression_ratio_floor_bytes=int(limits.compression_ratio_floor_bytes),
         ),
         max_xml_bytes=int(limits.max_xml_bytes),
         max_image_pixels=int(limits.max_image_pixels),
@@ -76,9 +80,9 @@ def run_extract(spark: SparkSession, cfg: DictConfig) -> ExtractResult:
     lake.ensure(EXTRACT_TABLES)
     recorder = RunRecorder(lake, "extract", cfg)
     landing = absolute_uri(str(cfg.landing.root))
-    _require_folder(landing)
+    require_folder(landing, "landing.root")
     settings = settings_from_config(cfg)
-    _clear_stale_staging(lake)
+    staging.clear_stale(lake, "extract")
 
     listing = list_landing(spark, landing)
     todo = plan_work(listing, lake.read("sources")).cache()
@@ -105,19 +109,14 @@ def run_extract(spark: SparkSession, cfg: DictConfig) -> ExtractResult:
         p, u = _process_batch(spark, lake, cfg, settings, recorder, batch)
         processed, unchanged = processed + p, unchanged + u
     todo.unpersist()
+    with recorder.timed("apply_removals"):  # articles acquire recorded as removed (acquire/removals.py)
+        recorder.read_versions(["removals"])
+        recorder.count("articles_removed", apply_removals(lake))
 
     recorder.count("archives_processed", processed)
     recorder.count("archives_unchanged_content", unchanged)
     recorder.finish(written_tables=EXTRACT_TABLES[:-1])
     return ExtractResult(recorder.run_id, listed, processed, unchanged, counts.get("done", 0))
-
-
-def _require_folder(uri: str) -> None:
-    import fsspec
-
-    fs, local = fsspec.core.url_to_fs(uri)
-    if not fs.isdir(local):
-        raise SystemExit(f"landing.root does not exist or is not a folder: {uri}")
 
 
 def list_landing(spark: SparkSession, root: str) -> DataFrame:
@@ -221,7 +220,7 @@ def _process_batch(
         )
     work = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
 
-    stage_path = f"{lake.root}/_staging/extract/{recorder.run_id}"
+    stage_path = staging.stage_path(lake, "extract", recorder.run_id)
     explode = _explode_udf(spark, settings, recorder.run_id)
     previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(int(cfg.extract.archives_per_task)))
@@ -242,7 +241,7 @@ def _process_batch(
     unchanged = _record_stage_counts(stage, recorder)
     reprocessing = any(r["known_sha256"] is not None for r in batch)
     _commit_stage(lake, stage, recorder, reprocessing)
-    _remove_path(spark, stage_path)
+    staging.remove(stage_path)
     return len(batch), unchanged
 
 
@@ -272,6 +271,7 @@ def _explode_udf(
                 out.extend(_stage_rows(explode_archive(item, settings, run_id)))
             if out:
                 yield pa.RecordBatch.from_pylist(out, schema=schema)
+                faults.kill_worker_once()  # fault-injection tests only (biomedica_spark/faults.py)
 
     return explode
 
@@ -343,7 +343,8 @@ def _commit_articles(lake: Lake, staged_articles: DataFrame, staged_figures: Dat
     )
     # Stable if recomputed after the upsert: a row already written matches on its own source_path.
     replaces_existing = winners.where("_replaces").count() > 0
-    lake.upsert("articles", winners.drop("_replaces"))
+    # The PubMed columns belong to the enrich job: a re-extracted article keeps them.
+    lake.upsert("articles", winners.drop("_replaces"), preserve=schemas.ARTICLE_ENRICHMENT_COLUMNS)
     current = winners.select("article_key", "source_path", "figure_count")
     if replaces_existing:  # figures of a superseded copy (or beyond the new copy's count) must go
         lake.delete_matching(
@@ -357,31 +358,3 @@ def _commit_articles(lake: Lake, staged_articles: DataFrame, staged_figures: Dat
     )
     lake.upsert("figures", figures)
     winners.unpersist()
-
-
-def _clear_stale_staging(lake: Lake, older_than: dt.timedelta = dt.timedelta(days=1)) -> None:
-    """Staging left by crashed runs; a day's grace keeps a concurrent run's staging intact."""
-    import fsspec
-
-    fs, local = fsspec.core.url_to_fs(f"{lake.root}/_staging/extract")
-    if not fs.exists(local):
-        return
-    cutoff = dt.datetime.now(dt.timezone.utc) - older_than
-    for entry in fs.ls(local, detail=True):
-        modified = fs.modified(entry["name"])
-        if modified.tzinfo is None:
-            modified = modified.replace(tzinfo=dt.timezone.utc)
-        if modified < cutoff:
-            fs.rm(entry["name"], recursive=True)
-
-
-def _remove_path(spark: SparkSession, path: str) -> None:
-    """Delete a staging folder through fsspec (local, s3, dbfs): no JVM-internal APIs."""
-    import fsspec
-
-    fs, local = fsspec.core.url_to_fs(path)
-    if fs.exists(local):
-        if fs.protocol in ("file", ("file", "local")):
-            shutil.rmtree(local, ignore_errors=True)
-        else:
-            fs.rm(local, recursive=True)

@@ -42,7 +42,7 @@ def parse_secure(data: bytes, file_name: str, max_bytes: int) -> SafeParse:
     if decoded is None:
         return _refused(file_name, Reason.XML_ENCODING, "declared encoding unknown: cannot be checked")
     # The raw bytes are scanned too: libxml2 may ignore a wrong declaration and read them as UTF-8.
-    forbidden = _forbidden_declaration(data) or (decoded is not data and _forbidden_declaration(decoded))
+    forbidden = forbidden_declaration(data) or (decoded is not data and forbidden_declaration(decoded))
     if forbidden:
         return _refused(file_name, Reason.XML_FORBIDDEN, forbidden)
     strict_parser = _parser(recover=False)
@@ -70,7 +70,7 @@ def _checked(
     return SafeParse(root, quarantine, recovered)
 
 
-def _forbidden_declaration(text: bytes) -> str | None:
+def forbidden_declaration(text: bytes) -> str | None:
     """What makes the DOCTYPE unsafe: entity declarations (XXE, billion laughs) or attribute
     declarations (libxml2 applies their defaults even unvalidated: they could inject an xlink:href)."""
     doctype = text.find(b"<!DOCTYPE")

@@ -8,15 +8,38 @@ Two addressing modes: `path` (tables at ${lake.root}/<name>, registered in the s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from biomedica_spark import faults
 from biomedica_spark.lake import schemas
 
 if TYPE_CHECKING:
     from delta.tables import DeltaTable
     from omegaconf import DictConfig
-    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, Row, SparkSession
+    from pyspark.sql.types import StructType
+
+log = logging.getLogger(__name__)
+
+# A commit that loses a race with a concurrent job runs again on the new snapshot: every write here is
+# a keyed MERGE or a blind append, so running it again is idempotent.
+COMMIT_ATTEMPTS = 5
+# Delta's commit-conflict exceptions: separate classes, not one hierarchy, on Delta 3 and 4.
+_CONFLICT_NAMES = (
+    "DeltaConcurrentModificationException",
+    "ConcurrentWriteException",
+    "MetadataChangedException",
+    "ProtocolChangedException",
+    "ConcurrentAppendException",
+    "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException",
+    "ConcurrentTransactionException",
+)
 
 
 def null_safe_on(keys: Sequence[str], target: str = "t", source: str = "s") -> str:
@@ -44,6 +67,15 @@ def dedup_by_key(df: DataFrame, keys: Sequence[str], order_by: Sequence[str] = (
 
     window = Window.partitionBy(*keys).orderBy(*[sort_column(o) for o in order_by])
     return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
+
+
+@dataclass(frozen=True)
+class TableDetail:
+    """What DESCRIBE DETAIL says about a table's current version."""
+
+    files: int
+    size_bytes: int
+    properties: dict[str, str]
 
 
 class Lake:
@@ -78,20 +110,29 @@ class Lake:
     # lifecycle ----------------------------------------------------------------------------------
     def ensure(self, tables: Iterable[str]) -> None:
         """Create missing tables with their schema and register them in the catalog."""
-        from delta.tables import DeltaTable
-
         for table in tables:
             ddl = schemas.ddl(table)
             if self.mode == "unity":
                 self.spark.sql(f"CREATE TABLE IF NOT EXISTS {self.name(table)} ({ddl}) USING delta")
+                self._add_missing_columns(table)
                 continue
             if not self.exists(table):
                 # StructType.fromDDL is Spark 4 only; an empty DataFrame parses DDL on 3.5 too (no job runs).
-                schema = self.spark.createDataFrame([], ddl).schema
-                DeltaTable.createIfNotExists(self.spark).location(self.path(table)).addColumns(
-                    schema
-                ).execute()
+                self._create(table, self.spark.createDataFrame([], ddl).schema)
+            else:
+                self._add_missing_columns(table)
             self._register(table)
+
+    def _add_missing_columns(self, table: str) -> None:
+        """A lake written by an older release lacks columns added since: add them (nullable, no rewrite)."""
+        present = {c.lower() for c in self.read(table).columns}
+        wanted = self.spark.createDataFrame([], schemas.ddl(table)).schema
+        missing = [
+            f"`{f.name}` {f.dataType.simpleString()}" for f in wanted.fields if f.name.lower() not in present
+        ]
+        if missing:
+            target = f"delta.`{self.path(table)}`" if self.mode == "path" else self.name(table)
+            self.spark.sql(f"ALTER TABLE {target} ADD COLUMNS ({', '.join(missing)})")
 
     def _register(self, table: str) -> None:
         # Path tables are re-registered by every session (no shared metastore needed locally); an
@@ -150,32 +191,65 @@ class Lake:
         """Insert rows whose key is not in the table yet; existing rows are never touched."""
         keys = schemas.KEYS[table]
         source = dedup_by_key(df, keys, order_by)
-        (
+        self._commit(
+            table,
             self._delta_table(table)
             .alias("t")
             .merge(source.alias("s"), null_safe_on(keys))
             .whenNotMatchedInsertAll()
-            .execute()
+            .execute,
         )
 
     def upsert(
-        self, table: str, df: DataFrame, order_by: Sequence[str] = (), update_when: str | None = None
+        self,
+        table: str,
+        df: DataFrame,
+        order_by: Sequence[str] = (),
+        update_when: str | None = None,
+        preserve: Sequence[str] = (),
     ) -> None:
-        """Insert new keys; update matched rows (only where `update_when` holds, if given)."""
+        """Insert new keys; update matched rows (only where `update_when` holds, if given), leaving the
+        `preserve` columns of matched rows as they are (columns another job owns)."""
         keys = schemas.KEYS[table]
         source = dedup_by_key(df, keys, order_by)
-        (
-            self._delta_table(table)
-            .alias("t")
-            .merge(source.alias("s"), null_safe_on(keys))
-            .whenMatchedUpdateAll(condition=update_when)
-            .whenNotMatchedInsertAll()
-            .execute()
-        )
+        merge = self._delta_table(table).alias("t").merge(source.alias("s"), null_safe_on(keys))
+        if preserve:
+            kept = {c.lower() for c in preserve}
+            merge = merge.whenMatchedUpdate(
+                condition=update_when, set={f"`{c}`": f"s.`{c}`" for c in df.columns if c.lower() not in kept}
+            )
+        else:
+            merge = merge.whenMatchedUpdateAll(condition=update_when)
+        self._commit(table, merge.whenNotMatchedInsertAll().execute)
+
+    def update_columns(self, table: str, df: DataFrame, columns: Sequence[str]) -> int:
+        """Set `columns` of the rows `df` matches by key, where a value differs (null-safe); other columns
+        and unmatched keys are left alone. Returns the rows changed; nothing to change means no commit."""
+        keys = schemas.KEYS[table]
+        source = dedup_by_key(df.select(*keys, *columns), keys).alias("s")
+        target = self.read(table).select(*keys, *columns).alias("t")
+        differs = " OR ".join(f"NOT (s.`{c}` <=> t.`{c}`)" for c in columns)
+        from pyspark.sql import functions as F
+
+        changed = source.join(target, F.expr(null_safe_on(keys)), "inner").where(differs).select("s.*")
+        count = changed.count()
+        if count:
+            self._commit(
+                table,
+                self._delta_table(table)
+                .alias("t")
+                .merge(changed.alias("s"), null_safe_on(keys))
+                .whenMatchedUpdate(set={f"`{c}`": f"s.`{c}`" for c in columns})
+                .execute,
+            )
+        return count
 
     def delete_matching(self, table: str, df: DataFrame, condition: str) -> None:
         """Delete target rows `t` matched by any row `s` of `df` under `condition`."""
-        (self._delta_table(table).alias("t").merge(df.alias("s"), condition).whenMatchedDelete().execute())
+        self._commit(
+            table,
+            self._delta_table(table).alias("t").merge(df.alias("s"), condition).whenMatchedDelete().execute,
+        )
 
     def sync(self, table: str, df: DataFrame, ignore: Sequence[str] = ()) -> tuple[int, int]:
         """Make the table hold exactly the rows of `df` (its full intended content), writing only rows
@@ -205,10 +279,109 @@ class Lake:
         return upserted, deleted
 
     def append(self, table: str, df: DataFrame) -> None:
+        writer = df.write.format("delta").mode("append")
         if self.mode == "unity":
-            df.write.format("delta").mode("append").saveAsTable(self.name(table))
+            self._commit(table, lambda: writer.saveAsTable(self.name(table)))
         else:
-            df.write.format("delta").mode("append").save(self.path(table))
+            self._commit(table, lambda: writer.save(self.path(table)))
+
+    # maintenance (jobs/maintain.py) -------------------------------------------------------------
+    def _sql_target(self, table: str) -> str:
+        return f"delta.`{self.path(table)}`" if self.mode == "path" else self.name(table)
+
+    def detail(self, table: str) -> TableDetail:
+        row = self._delta_table(table).detail().first()
+        if row is None:
+            raise RuntimeError(f"DESCRIBE DETAIL returned nothing for {table}")
+        properties = {str(k): str(v) for k, v in (row["properties"] or {}).items()}
+        return TableDetail(int(row["numFiles"] or 0), int(row["sizeInBytes"] or 0), properties)
+
+    def optimize(self, table: str) -> tuple[int, int]:
+        """OPTIMIZE (bin-packing compaction): returns (files removed, files added). A table with nothing
+        to compact gets no commit."""
+        metrics: list[Row] = []
+
+        def compact() -> None:
+            row = self._delta_table(table).optimize().executeCompaction().first()
+            if row is not None:
+                metrics.append(row["metrics"])
+
+        self._commit(table, compact)
+        if not metrics:
+            return 0, 0
+        return int(metrics[-1]["numFilesRemoved"]), int(metrics[-1]["numFilesAdded"])
+
+    def set_properties(self, table: str, properties: Mapping[str, str]) -> None:
+        if not properties:
+            return
+        assignments = ", ".join(f"'{key}' = '{value}'" for key, value in properties.items())
+        self._commit(
+            table,
+            lambda: self.spark.sql(
+                f"ALTER TABLE {self._sql_target(table)} SET TBLPROPERTIES ({assignments})"
+            ),
+        )
+
+    def vacuum(
+        self, table: str, retention_hours: float, dry_run: bool, enforce_retention_check: bool = True
+    ) -> tuple[int, list[str]]:
+        """VACUUM: delete data files that no version inside `retention_hours` needs. Returns how many files
+        it deletes (or, dry run, would delete) and a few of their paths. `enforce_retention_check=False`
+        lifts Delta's safety floor for this call only (the session setting is restored afterwards)."""
+        statement = f"VACUUM {self._sql_target(table)} RETAIN {retention_hours:.6f} HOURS"
+        check_key = "spark.databricks.delta.retentionDurationCheck.enabled"
+        previous = self.spark.conf.get(check_key, None)
+        if not enforce_retention_check:
+            self.spark.conf.set(check_key, "false")
+        try:
+            # The dry run lists what the real VACUUM deletes: counted here, never collected whole.
+            listed = self.spark.sql(f"{statement} DRY RUN")
+            count = listed.count()
+            sample = [str(row["path"]) for row in listed.limit(5).collect()]
+            if count and not dry_run:
+                self.spark.sql(statement).collect()
+        finally:
+            if previous is None:
+                self.spark.conf.unset(check_key)
+            else:
+                self.spark.conf.set(check_key, previous)
+        return count, sample
+
+    def _create(self, table: str, schema: StructType) -> None:
+        """Create a path table. Another job creating it at the same moment makes Delta refuse the
+        half-made folder (not empty, not a table yet): wait, then the next attempt finds its table."""
+        from delta.tables import DeltaTable
+        from pyspark.errors import AnalysisException
+
+        create = DeltaTable.createIfNotExists(self.spark).location(self.path(table)).addColumns(schema)
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                self._commit(table, create.execute)
+                return
+            except AnalysisException:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                log.warning("%s: being created by another job, attempt %d", table, attempt + 1)
+                time.sleep(random.uniform(0.5, 1.5) * attempt)
+
+    def _commit(self, table: str, write: Callable[[], object]) -> None:
+        """Run one committing write; when a concurrent writer's commit conflicts with it, run it again
+        (a MERGE re-reads the table's latest snapshot), a bounded number of times with jittered back-off."""
+        from delta import exceptions
+
+        conflicts = tuple(getattr(exceptions, name) for name in _CONFLICT_NAMES)
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                write()
+                break
+            except conflicts as conflict:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                log.warning(
+                    "%s: lost a commit race (%s), attempt %d", table, type(conflict).__name__, attempt + 1
+                )
+                time.sleep(random.uniform(0.5, 1.5) * attempt)
+        faults.committed()
 
 
 def absolute_uri(root: str) -> str:
@@ -228,3 +401,16 @@ def _same_location(a: str, b: str) -> bool:
         return p.rstrip("/")
 
     return norm(a) == norm(b)
+
+
+def padded_to_schema(df: DataFrame, table: str) -> DataFrame:
+    """`df` with every column of `table` in table order; columns `df` lacks are typed nulls."""
+    from pyspark.sql import functions as F
+
+    schema = df.sparkSession.createDataFrame([], schemas.ddl(table)).schema
+    return df.select(
+        *[
+            F.col(f.name) if f.name in df.columns else F.lit(None).cast(f.dataType).alias(f.name)
+            for f in schema.fields
+        ]
+    )
