@@ -96,7 +96,9 @@ def normalise_member_path(raw: str) -> str | None:
     parts = [part for part in raw.split("/") if part not in ("", ".")]
     if ".." in parts:
         return None
-    return "/".join(parts)
+    path = "/".join(parts)
+    # Checked again once `./` is gone: "./C:/x" must not normalise to a drive path.
+    return None if _DRIVE_PREFIX.match(path) else path
 
 
 def is_ignored_member(path: str) -> bool:
