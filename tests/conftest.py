@@ -58,3 +58,11 @@ def lake_config(tmp_path: Path):  # type: ignore[no-untyped-def]
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def demo_lake(spark, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A lake like `make demo` leaves (tests/support/demo_lake.py), built once for the operate tests."""
+    from tests.support.demo_lake import build_demo_lake
+
+    return build_demo_lake(spark, tmp_path_factory.mktemp("demo"))
