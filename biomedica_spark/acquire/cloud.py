@@ -27,7 +27,7 @@ _MD5 = re.compile(r"^[0-9a-f]{32}$")
 
 
 class MetadataError(ValueError):
-    """A version JSON that cannot be used (not JSON, not an object, no PMCID or version)."""
+    """A version JSON (not JSON, not an object, no PMCID or version) or a listing page that cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,15 @@ def with_last_modified(data: bytes, last_modified: dt.datetime | None) -> bytes:
 def parse_list_bucket_result(xml: bytes) -> tuple[list[ListedObject], str | None]:
     """One page of S3 ListObjectsV2 (the bucket's HTTPS REST answer): objects and the continuation token."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    root = etree.fromstring(xml, parser)
+    try:
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as exc:
+        raise MetadataError(f"a listing answer that is not XML: {exc}") from exc
+    # Anything else (an <Error>, an HTML index) must not read as an empty listing: absent keys are removals.
+    if etree.QName(root).localname != "ListBucketResult":
+        raise MetadataError(
+            f"a listing answer with root <{etree.QName(root).localname}>, not ListBucketResult"
+        )
     objects = [
         ListedObject(
             key=_child_text(item, "Key") or "",

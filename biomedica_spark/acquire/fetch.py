@@ -8,6 +8,7 @@ article never stops a task.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from biomedica_spark.acquire.cloud import (
     CloudFile,
     CloudVersion,
+    ListedObject,
     MetadataError,
     etag_md5,
     parse_version_json,
@@ -84,6 +86,20 @@ class Fetcher:
             return fetched
 
         return call_with_retries(once, self.backoff, self._rng(), on_attempt=self.limiter.acquire)
+
+    def list(self, prefix: str) -> Iterator[ListedObject]:
+        """Every key under `prefix`. Each page is one rate-limited request with its own retries, resumed
+        after the last key received: a listing of millions of keys is thousands of pages, and starting
+        over on any failure would rarely finish."""
+        after: str | None = None
+        while True:
+            page = functools.partial(self.transport.list_page, prefix, after)
+            (objects, after), _ = call_with_retries(
+                page, self.backoff, self._rng(), on_attempt=self.limiter.acquire
+            )
+            yield from objects
+            if after is None:
+                return
 
     def get_verified(self, file: CloudFile) -> tuple[bytes, int]:
         def check(data: bytes) -> str | None:

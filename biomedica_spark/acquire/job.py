@@ -1,7 +1,8 @@
 """The acquire job on Spark: enumerate, decide, fetch, record, in chunks of articles.
 
 ```
-driver: enumerate (file list | metadata/ listing | inventory | PMCIDs) ─► join fetch_ledger ─► states
+driver: enumerate (file list | metadata/ listing | inventory | PMCIDs) ─► spilled to Parquet (listing.py)
+        ─► join fetch_ledger ─► states
 per chunk of articles (acquire.batch_items):
    mapInArrow: version JSONs that are new or changed (cloud) ─► staged
    groupBy(pmcid).applyInPandas(decide_article) ─► fetch / up to date / not current / excluded / removal
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,15 +35,15 @@ from biomedica_spark.acquire.fetch import (
     outcome_fields,
     run_bounded,
 )
-from biomedica_spark.acquire.filelist import FileListEntry, parse_file_list
-from biomedica_spark.acquire.landing import TMP_FOLDER, LandingWriter, remove_stale_folders
-from biomedica_spark.acquire.retry import RateLimiter, call_with_retries, per_task_rate
+from biomedica_spark.acquire.landing import TMP_FOLDER, LandingWriter
+from biomedica_spark.acquire.listing import LISTED_DDL, ListedSpill, enumerate_source, requested_pmcid
+from biomedica_spark.acquire.retry import RateLimiter, per_task_rate
 from biomedica_spark.acquire.selection import Action, VersionState, decide_article
 from biomedica_spark.acquire.settings import AcquireSettings, make_transport, settings_from_config
 from biomedica_spark.lake import staging
+from biomedica_spark.lake.arrow import flat_ddl_arrow_schema, record_batches
 from biomedica_spark.lake.delta_io import Lake, absolute_uri
 from biomedica_spark.lake.schemas import ddl
-from biomedica_spark.quarantine import QuarantineItem, Reason, Stage
 from biomedica_spark.runs import RunRecorder
 
 if TYPE_CHECKING:
@@ -56,10 +56,6 @@ log = logging.getLogger(__name__)
 
 ACQUIRE_TABLES = ("fetch_ledger", "removals", "quarantine", "runs")
 
-LISTED_DDL = """
-pmcid string, version int, remote_key string, last_modified timestamp, etag string, license_code string,
-license_subset string, is_open_access boolean, is_manuscript boolean, is_retracted boolean
-"""
 # The JSON stage's output: the fresh fields of one version, or why its JSON could not be read.
 METADATA_DDL = """
 pmcid string, version int, json binary, license_code string, license_subset string,
@@ -74,7 +70,6 @@ OUTCOME_DDL = """
 pmcid string, version int, status string, attempts int, error_kind string, error string, md5 string,
 bytes bigint, files int, landing_path string, fetched_at timestamp
 """
-LONG_AGO = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 METADATA_FAILED = "metadata_failed"  # a version's JSON could not be read: its article waits for the next run
 
 
@@ -99,27 +94,24 @@ def run_acquire(spark: SparkSession, cfg: DictConfig) -> AcquireResult:
     recorder.read_versions(["fetch_ledger", "removals"])
     landing_root = absolute_uri(str(cfg.landing.root))
     # Temporary folders of crashed runs: never listed by extract (`_` names), but they should not pile up.
-    remove_stale_folders(f"{landing_root}/{TMP_FOLDER}")
+    staging.remove_stale(f"{landing_root}/{TMP_FOLDER}")
     staging.clear_stale(lake, "acquire")
     driver_fetcher = Fetcher(
         make_transport(settings), RateLimiter(settings.requests_per_second, settings.burst), settings.backoff
     )
 
+    stage = staging.stage_path(lake, "acquire", recorder.run_id)
     with recorder.timed("enumerate"):
-        listed_rows, complete, bad = enumerate_source(driver_fetcher, settings, recorder.run_id)
-    recorder.count("listed", len(listed_rows))
+        spill = ListedSpill(f"{stage}/listed")
+        complete, bad = enumerate_source(driver_fetcher, settings, recorder.run_id, spill)
+        n_listed = spill.close()
+    recorder.count("listed", n_listed)
     if bad:
         lake.insert_new("quarantine", spark.createDataFrame(bad, ddl("quarantine")))
         recorder.count("quarantined", len(bad))
-    listed = spark.createDataFrame(listed_rows, LISTED_DDL)
-    states = _snapshot(
-        spark,
-        build_states(spark, lake, settings, listed, complete),
-        f"{staging.stage_path(lake, 'acquire', recorder.run_id)}/all",
-    )
-    chunks = _snapshot(
-        spark, work_chunks(states, settings), f"{staging.stage_path(lake, 'acquire', recorder.run_id)}/chunks"
-    )
+    listed = spark.read.schema(LISTED_DDL).parquet(spill.uri)
+    states = _snapshot(spark, build_states(spark, lake, settings, listed, complete), f"{stage}/all")
+    chunks = _snapshot(spark, work_chunks(states, settings), f"{stage}/chunks")
     last_chunk = chunks.agg({"chunk": "max"}).first()[0]  # type: ignore[index]
     n_chunks = 0 if last_chunk is None else int(last_chunk) + 1
     considered = chunks.count()
@@ -145,7 +137,7 @@ def run_acquire(spark: SparkSession, cfg: DictConfig) -> AcquireResult:
             progress.advance(chunk_totals["articles"], chunk_totals["fetched"], chunk_totals["failed"])
     finally:
         progress.stop()
-        staging.remove(staging.stage_path(lake, "acquire", recorder.run_id))
+        staging.remove(stage)
         landing_writer.clean()
     for key, value in totals.items():
         recorder.count(key, value)
@@ -153,7 +145,7 @@ def run_acquire(spark: SparkSession, cfg: DictConfig) -> AcquireResult:
     log.info("acquire done: %s", totals)
     return AcquireResult(
         recorder.run_id,
-        len(listed_rows),
+        n_listed,
         considered,
         totals["metadata"],
         totals["fetched"],
@@ -162,102 +154,6 @@ def run_acquire(spark: SparkSession, cfg: DictConfig) -> AcquireResult:
         totals["removed"],
         totals["lifted"],
     )
-
-
-# --- enumeration (driver) --------------------------------------------------------------------------
-def enumerate_source(
-    fetcher: Fetcher, settings: AcquireSettings, run_id: str
-) -> tuple[list[tuple[Any, ...]], bool, list[dict[str, Any]]]:
-    """Rows of LISTED_DDL, whether they are the complete subset (so a missing article has left it), and
-    quarantine rows for entries that could not be used."""
-    if settings.source == "legacy":
-        return _enumerate_legacy(fetcher, settings, run_id)
-    return _enumerate_cloud(fetcher, settings)
-
-
-def _enumerate_legacy(
-    fetcher: Fetcher, settings: AcquireSettings, run_id: str
-) -> tuple[list[tuple[Any, ...]], bool, list[dict[str, Any]]]:
-    fetched, _ = fetcher.get(settings.file_list)
-    entries, bad_rows = parse_file_list(fetched.data)
-    now = dt.datetime.now(dt.timezone.utc)
-    source = f"{settings.base_url}/{settings.file_list}"
-    bad = [
-        QuarantineItem(
-            Stage.ACQUIRE, Reason.FILE_LIST_ROW, f"{b.reason}: {b.text[:500]}", item=f"line {b.line}"
-        ).as_row(source, run_id, now)
-        for b in bad_rows
-    ]
-    newest: dict[str, FileListEntry] = {}
-    for e in entries:  # one package per article: the most recently updated row wins
-        held = newest.get(e.pmcid)
-        if held is None or (e.last_updated or LONG_AGO) > (held.last_updated or LONG_AGO):
-            newest[e.pmcid] = e
-    rows = [
-        (
-            e.pmcid,
-            None,
-            e.package_path,
-            e.last_updated,
-            None,
-            e.license_code,
-            e.license_subset,
-            True,
-            False,
-            False,
-        )
-        for e in newest.values()
-    ]
-    return rows, True, bad
-
-
-def _enumerate_cloud(
-    fetcher: Fetcher, settings: AcquireSettings
-) -> tuple[list[tuple[Any, ...]], bool, list[dict[str, Any]]]:
-    cloud = settings.cloud
-    metadata_prefix = f"{cloud.prefix}metadata/"
-    if cloud.enumerate == "pmcids":
-        objects = [o for p in cloud.pmcids for o in _retrying_list(fetcher, f"{metadata_prefix}{_pmcid(p)}.")]
-    elif cloud.enumerate == "inventory":
-        if not cloud.inventory_manifest:
-            raise SystemExit("acquire.cloud.enumerate=inventory needs acquire.cloud.inventory_manifest")
-        manifest, _ = fetcher.get(cloud.inventory_manifest)
-        keys, columns = cloud_meta.parse_inventory_manifest(manifest.data)
-        objects = [
-            o
-            for key in keys
-            for o in cloud_meta.parse_inventory_csv(fetcher.get(key)[0].data, columns)
-            if o.key.startswith(metadata_prefix)
-        ]
-    else:
-        objects = _retrying_list(fetcher, f"{metadata_prefix}{cloud.list_prefix}")
-    rows = []
-    for obj in objects:
-        parsed = cloud_meta.version_of_key(obj.key)
-        if parsed is not None:
-            rows.append(
-                (parsed[0], parsed[1], obj.key, obj.last_modified, obj.etag, None, None, None, None, None)
-            )
-    return rows, cloud.enumerate != "pmcids", []
-
-
-def _retrying_list(fetcher: Fetcher, prefix: str) -> list[cloud_meta.ListedObject]:
-    """A listing is many requests; any failure restarts it (under the same retry policy), since a partial
-    listing would look like removals."""
-
-    def once() -> list[cloud_meta.ListedObject]:
-        fetcher.limiter.acquire()
-        return list(fetcher.transport.list(prefix))
-
-    objects, _ = call_with_retries(once, fetcher.backoff, random.Random(0))
-    return objects
-
-
-def _pmcid(text: str) -> str:
-    digits = text.strip().upper().removeprefix("PMC")
-    if not digits.isdigit():
-        raise SystemExit(f"acquire.cloud.pmcids: not a PMCID: {text!r}")
-    return f"PMC{int(digits)}"
 
 
 # --- planning (Spark) -------------------------------------------------------------------------------
@@ -276,7 +172,7 @@ def build_states(
     ledger = lake.read("fetch_ledger").where(F.col("source") == settings.source)
     # A partial enumeration speaks only for the articles it covers: other ledger rows stay out of this run.
     if settings.source == "pmc_cloud" and settings.cloud.enumerate == "pmcids":
-        wanted = [_pmcid(p) for p in settings.cloud.pmcids]
+        wanted = [requested_pmcid(p) for p in settings.cloud.pmcids]
         ledger = ledger.where(F.col("pmcid").isin(wanted))
     elif (
         settings.source == "pmc_cloud"
@@ -707,30 +603,13 @@ def _task_fetcher(settings: AcquireSettings) -> Fetcher:
     return Fetcher(make_transport(settings), RateLimiter(rate, burst), settings.backoff, seed=os.getpid())
 
 
-def _arrow_schema(ddl: str) -> Any:
-    import pyarrow as pa
-
-    types = {
-        "string": pa.string(),
-        "int": pa.int32(),
-        "bigint": pa.int64(),
-        "boolean": pa.bool_(),
-        "binary": pa.binary(),
-        "timestamp": pa.timestamp("us", tz="UTC"),
-    }
-    fields = [part.split() for part in " ".join(ddl.split()).split(", ")]
-    return pa.schema([pa.field(name, types[kind]) for name, kind in fields])
-
-
 def _metadata_udf(
     settings: AcquireSettings,
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    schema = _arrow_schema(METADATA_DDL)
+    schema = flat_ddl_arrow_schema(METADATA_DDL)
     bucket = settings.cloud.bucket
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        import pyarrow as pa
-
         fetcher = _task_fetcher(settings)
 
         def one(record: dict[str, Any]) -> dict[str, Any]:
@@ -760,14 +639,8 @@ def _metadata_udf(
             return row
 
         records = (r for batch in batches for r in batch.to_pylist())
-        out: list[dict[str, Any]] = []
-        for _, row in run_bounded(records, one, settings.concurrency):
-            out.append(row)
-            if len(out) >= 256:
-                yield pa.RecordBatch.from_pylist(out, schema=schema)
-                out = []
-        if out:
-            yield pa.RecordBatch.from_pylist(out, schema=schema)
+        rows = (row for _, row in run_bounded(records, one, settings.concurrency))
+        yield from record_batches(rows, schema, 256)
 
     return run
 
@@ -775,12 +648,10 @@ def _metadata_udf(
 def _fetch_udf(
     settings: AcquireSettings, run_id: str, landing_root: str
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    schema = _arrow_schema(OUTCOME_DDL)
+    schema = flat_ddl_arrow_schema(OUTCOME_DDL)
     options = CloudOptions(settings.cloud.bucket, settings.include_pdf, settings.include_supplements)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        import pyarrow as pa
-
         fetcher = _task_fetcher(settings)
         writer = LandingWriter(landing_root, run_id)
 
@@ -796,14 +667,8 @@ def _fetch_udf(
             return {"pmcid": record["pmcid"], "version": record["version"], **outcome_fields(outcome)}
 
         records = (r for batch in batches for r in batch.to_pylist())
-        out: list[dict[str, Any]] = []
-        for _, row in run_bounded(records, one, settings.concurrency):
-            out.append(row)
-            if len(out) >= 64:
-                yield pa.RecordBatch.from_pylist(out, schema=schema)
-                out = []
-        if out:
-            yield pa.RecordBatch.from_pylist(out, schema=schema)
+        rows = (row for _, row in run_bounded(records, one, settings.concurrency))
+        yield from record_batches(rows, schema, 64)
 
     return run
 

@@ -8,7 +8,6 @@ with `archives.layout.find_cloud_metadata`). Legacy packages land byte-identical
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import hashlib
 import io
@@ -104,23 +103,3 @@ class LandingWriter:
         parent = posixpath.dirname(self.tmp)
         if self.fs.exists(parent) and not self.fs.ls(parent):
             self.fs.rm(parent, recursive=True)
-
-
-def remove_stale_folders(uri: str, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
-    """Delete the sub-folders of `uri` (temporary folders of crashed runs) last modified before the grace
-    period; a day's grace keeps a concurrent run's folders intact. Returns how many were removed."""
-    import fsspec
-
-    fs, root = fsspec.core.url_to_fs(uri)
-    if not fs.exists(root):
-        return 0
-    cutoff = dt.datetime.now(dt.timezone.utc) - older_than
-    removed = 0
-    for entry in fs.ls(root, detail=True):
-        modified = fs.modified(entry["name"])
-        if modified.tzinfo is None:
-            modified = modified.replace(tzinfo=dt.timezone.utc)
-        if modified < cutoff:
-            fs.rm(entry["name"], recursive=True)
-            removed += 1
-    return removed

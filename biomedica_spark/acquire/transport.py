@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from biomedica_spark.acquire.cloud import ListedObject, clean_etag, parse_list_bucket_result
+from biomedica_spark.acquire.cloud import (
+    ListedObject,
+    MetadataError,
+    clean_etag,
+    parse_list_bucket_result,
+)
 from biomedica_spark.acquire.retry import FetchError, http_status_error
 
 USER_AGENT = "biomedica-spark-acquire (+https://github.com/; bulk PMC-OA fetcher)"
@@ -32,19 +37,38 @@ class Fetched:
     etag: str | None
 
 
+# One page of a listing: its objects, and the key to list after next (None after the last page).
+ListedPage = tuple[list[ListedObject], str | None]
+PAGE_SIZE = 1000  # the most keys S3 returns in one ListObjectsV2 answer
+
+
 class Transport(Protocol):
     def get(self, key: str) -> Fetched: ...
 
-    def list(self, prefix: str) -> Iterator[ListedObject]: ...
+    def list_page(self, prefix: str, start_after: str | None = None) -> ListedPage:
+        """The keys under `prefix` after `start_after`, one request's worth. Pages are resumed by key
+        (ListObjectsV2 `start-after`), not by continuation token, so a failed page is retried alone."""
+        ...
+
+
+def list_all(transport: Transport, prefix: str) -> Iterator[ListedObject]:
+    """Every key under `prefix`, page after page, without retries (`Fetcher.list` adds them)."""
+    after: str | None = None
+    while True:
+        objects, after = transport.list_page(prefix, after)
+        yield from objects
+        if after is None:
+            return
 
 
 class HttpTransport:
     """GET `<base_url>/<key>`; listing through the S3 REST API (`?list-type=2`), which the bucket's
     HTTPS endpoint answers anonymously."""
 
-    def __init__(self, base_url: str, timeout_s: float = 60.0) -> None:
+    def __init__(self, base_url: str, timeout_s: float = 60.0, page_size: int = PAGE_SIZE) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self.page_size = page_size
 
     def url(self, key: str) -> str:
         return f"{self.base_url}/{urllib.parse.quote(key.lstrip('/'), safe='/')}"
@@ -52,17 +76,18 @@ class HttpTransport:
     def get(self, key: str) -> Fetched:
         return self._request(self.url(key))
 
-    def list(self, prefix: str) -> Iterator[ListedObject]:
-        token: str | None = None
-        while True:
-            query = {"list-type": "2", "prefix": prefix}
-            if token:
-                query["continuation-token"] = token
-            page = self._request(f"{self.base_url}/?{urllib.parse.urlencode(query)}")
-            objects, token = parse_list_bucket_result(page.data)
-            yield from objects
-            if not token:
-                return
+    def list_page(self, prefix: str, start_after: str | None = None) -> ListedPage:
+        query = {"list-type": "2", "prefix": prefix, "max-keys": str(self.page_size)}
+        if start_after:
+            query["start-after"] = start_after
+        url = f"{self.base_url}/?{urllib.parse.urlencode(query)}"
+        try:
+            objects, token = parse_list_bucket_result(self._request(url).data)
+        except MetadataError as exc:
+            raise FetchError(
+                "bad_listing", f"{url} does not answer an S3 ListObjectsV2 listing ({exc})", False
+            ) from exc
+        return objects, _next_after(objects, token is not None, url)
 
     def _request(self, url: str) -> Fetched:
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
@@ -103,12 +128,14 @@ class S3Transport:
         region: str = "us-east-1",
         timeout_s: float = 60.0,
         max_connections: int = 16,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         import boto3
         from botocore import UNSIGNED
         from botocore.config import Config
 
         self.bucket = bucket
+        self.page_size = page_size
         self.client = boto3.session.Session().client(
             "s3",
             endpoint_url=endpoint_url or None,
@@ -137,16 +164,21 @@ class S3Transport:
         modified = response.get("LastModified")
         return Fetched(data, modified, clean_etag(response.get("ETag")))
 
-    def list(self, prefix: str) -> Iterator[ListedObject]:
-        paginator = self.client.get_paginator("list_objects_v2")
+    def list_page(self, prefix: str, start_after: str | None = None) -> ListedPage:
+        request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": self.page_size}
+        if start_after:
+            request["StartAfter"] = start_after
         try:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                for item in page.get("Contents", []):
-                    yield ListedObject(
-                        item["Key"], item.get("LastModified"), clean_etag(item.get("ETag")), item.get("Size")
-                    )
+            page = self.client.list_objects_v2(**request)
         except Exception as exc:
             raise _s3_error(exc, prefix) from exc
+        objects = [
+            ListedObject(
+                item["Key"], item.get("LastModified"), clean_etag(item.get("ETag")), item.get("Size")
+            )
+            for item in page.get("Contents", [])
+        ]
+        return objects, _next_after(objects, bool(page.get("IsTruncated")), f"s3://{self.bucket}/{prefix}")
 
 
 class LocalTransport:
@@ -166,15 +198,29 @@ class LocalTransport:
             raise FetchError("io_error", f"{path}: {exc}", True) from exc
         return Fetched(data, dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc), None)
 
-    def list(self, prefix: str) -> Iterator[ListedObject]:
+    def list_page(self, prefix: str, start_after: str | None = None) -> ListedPage:
+        """One page holding every key (in key order, like S3)."""
+        objects = []
         for folder, _, files in os.walk(self.root):
-            for name in sorted(files):
+            for name in files:
                 path = Path(folder) / name
                 key = path.relative_to(self.root).as_posix()
-                if key.startswith(prefix):
+                if key.startswith(prefix) and (start_after is None or key > start_after):
                     stat = path.stat()
                     modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc)
-                    yield ListedObject(key, modified, None, stat.st_size)
+                    objects.append(ListedObject(key, modified, None, stat.st_size))
+        return sorted(objects, key=lambda o: o.key), None
+
+
+def _next_after(objects: list[ListedObject], truncated: bool, where: str) -> str | None:
+    """The key to resume after, None when the listing is complete. A truncated page without keys cannot
+    be resumed, and stopping there would pass a partial listing off as complete (absent keys read as
+    removals), so it is an error."""
+    if not truncated:
+        return None
+    if not objects:
+        raise FetchError("bad_listing", f"a truncated listing page without keys from {where}", False)
+    return objects[-1].key
 
 
 def _s3_error(exc: Exception, key: str) -> FetchError:

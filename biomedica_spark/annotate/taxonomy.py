@@ -7,7 +7,7 @@ Names are matched case-insensitively on input and always stored in the taxonomy'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,22 +133,13 @@ def validate_label(
         canonical_subtype = _match(subtype, allowed)
         if canonical_subtype is None:
             problems.append(f"panel subtype {subtype!r} is not one of {list(allowed)} (panel type {panel!r})")
-    globals_out: list[str] = []
-    for name in _clean(global_concepts):
-        concept = taxonomy.global_concept(name)
-        if concept is None:
-            problems.append(f"unknown global concept {name!r}")
-        elif concept.name not in globals_out:
-            globals_out.append(concept.name)
+    globals_out = [c.name for c in _known(global_concepts, taxonomy.global_concept, "global", problems)]
     locals_out: list[str] = []
-    for name in _clean(local_concepts):
-        concept = taxonomy.local_concept(name)
-        if concept is None:
-            problems.append(f"unknown local concept {name!r}")
-        elif concept.parent not in globals_out:
-            problems.append(f"local concept {concept.name!r} needs its global concept {concept.parent!r}")
-        elif concept.name not in locals_out:
+    for concept in _known(local_concepts, taxonomy.local_concept, "local", problems):
+        if concept.parent in globals_out:
             locals_out.append(concept.name)
+        else:
+            problems.append(f"local concept {concept.name!r} needs its global concept {concept.parent!r}")
     if problems:
         return None, problems
     return Label(canonical_panel, canonical_subtype, tuple(globals_out), tuple(locals_out)), []
@@ -193,6 +184,20 @@ def _require_unique(names: Sequence[str], source: str, what: str) -> None:
         if key in seen:
             raise TaxonomyError(f"{source}: {what} {name!r} appears twice")
         seen.add(key)
+
+
+def _known(
+    names: Iterable[str], lookup: Callable[[str], Concept | None], kind: str, problems: list[str]
+) -> list[Concept]:
+    """The concepts `names` spell (any case or synonym), each once, in order; unknown names are problems."""
+    found: list[Concept] = []
+    for name in _clean(names):
+        concept = lookup(name)
+        if concept is None:
+            problems.append(f"unknown {kind} concept {name!r}")
+        elif concept not in found:
+            found.append(concept)
+    return found
 
 
 def _match(value: str, allowed: Iterable[str]) -> str | None:

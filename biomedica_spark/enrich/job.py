@@ -165,23 +165,14 @@ def enrich_articles(lake: Lake, recorder: RunRecorder) -> int:
 def _parse_udf(
     spark: SparkSession, max_bytes: int, run_id: str
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    from biomedica_spark.lake.arrow import arrow_schema
+    from biomedica_spark.lake.arrow import arrow_schema, record_batches
 
     schema = arrow_schema(spark.createDataFrame([], stage_ddl()).schema)
 
     def parse(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        import pyarrow as pa
-
-        for batch in batches:
-            for record in batch.to_pylist():
-                out: list[dict[str, Any]] = []
-                for row in file_rows(record, max_bytes, run_id):
-                    out.append(row)
-                    if len(out) >= ROWS_PER_BATCH:
-                        yield pa.RecordBatch.from_pylist(out, schema=schema)
-                        out = []
-                if out:
-                    yield pa.RecordBatch.from_pylist(out, schema=schema)
+        records = (record for batch in batches for record in batch.to_pylist())
+        rows = (row for record in records for row in file_rows(record, max_bytes, run_id))
+        yield from record_batches(rows, schema, ROWS_PER_BATCH)
 
     return parse
 

@@ -238,3 +238,69 @@ def test_nothing_corrupt_in_the_landing_zone(faulty_run: Any) -> None:
         assert {
             n.split("/", 1)[1]: d for n, d in members.items() if not n.endswith((".xml", ".json"))
         } == article.media
+
+
+# --- cloud over HTTPS: a list_prefix slice, a paginated listing, and acquire.limit --------------------
+SLICE = "PMC11"  # 8 of the first 12 fixture articles; 5 of them commercial
+
+
+@pytest.fixture(scope="module")
+def limited_runs(
+    spark: Any, real_corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    tmp = tmp_path_factory.mktemp("limit")
+    mirror = build_mirror(real_corpus_dir, tmp / "mirror", count=12)
+    base = mirror.articles[("PMC1180855", 1)]  # CC BY, in the slice: its version 2 becomes current
+    assert base.license_code == "CC BY"
+    mirror.put_cloud(type(base)(base.pmcid, base.xml, base.media, base.license_code, version=2))
+    with MirrorHttpServer(mirror.root) as server:
+        server.page_size = 2  # the slice's 9 version keys take 5 listing pages
+        args = [
+            "acquire.source=pmc_cloud",
+            f"acquire.cloud.endpoint={server.url}/cloud",
+            f"acquire.cloud.list_prefix={SLICE}",
+            "acquire.licenses=[commercial]",
+            "acquire.batch_items=3",
+        ]
+        landing, lake = tmp / "landing", tmp / "lake"
+        first = run(spark, [*args, "acquire.limit=2"], landing, lake)
+        pages = server.listing_pages
+        second = run(spark, args, landing, lake)
+    yield mirror, first, second, pages
+
+
+def test_the_listing_enumerates_every_version_of_the_slice_page_by_page(limited_runs: Any) -> None:
+    mirror, first, second, pages = limited_runs
+    in_slice = [key for key in mirror.articles if key[0].startswith(SLICE)]
+    assert len(in_slice) == 9 and len(mirror.articles) == 13
+    assert first.result.listed == second.result.listed == len(in_slice)  # the limit does not cut listing
+    assert pages == 5
+    assert {p for p, _ in second.ledger} == {p for p, _ in in_slice}  # nothing outside the slice
+
+
+def test_acquire_limit_bounds_the_fetches_and_the_json_reads(limited_runs: Any) -> None:
+    _, first, *_ = limited_runs
+    assert (first.result.fetched, first.result.failed) == (2, 0)
+    fetched = ("PMC1140370", "PMC1166548")  # the first two commercial articles of the slice
+    assert sorted(first.landing) == [f"pmc_cloud/{p[-3:]}/{p}.1.tar.gz" for p in fetched]
+    # Chunks of 3 articles in PMCID order: the limit is reached in the second chunk, so the third is
+    # neither read nor recorded; the commercial version the limit cut is pending.
+    assert first.result.metadata_read == 7
+    statuses = {key: row["status"] for key, row in first.ledger.items()}
+    assert statuses[("PMC1180855", 2)] == "pending" and statuses[("PMC1180855", 1)] == "skipped"
+    assert not {("PMC1181811", 1), ("PMC1193530", 1)} & set(statuses)
+    assert sorted(k for k, s in statuses.items() if s == "fetched") == [("PMC1140370", 1), ("PMC1166548", 1)]
+
+
+def test_the_next_run_fetches_the_rest_of_the_slice_and_nothing_twice(limited_runs: Any) -> None:
+    mirror, first, second, _ = limited_runs
+    commercial = {
+        key
+        for key, a in mirror.articles.items()
+        if key[0].startswith(SLICE) and a.license_code in ("CC BY", "CC0", "CC BY-SA")
+    } - {("PMC1180855", 1)}  # not current: version 2 is
+    assert second.result.fetched == len(commercial) - 2 == 3 and second.result.metadata_read == 2
+    landed = {(Path(k).name.split(".")[0], int(Path(k).name.split(".")[1])) for k in second.landing}
+    assert landed == commercial
+    assert all(second.landing[k] == v for k, v in first.landing.items())  # first run's archives untouched
+    assert {k for k, row in second.ledger.items() if row["status"] == "fetched"} == commercial

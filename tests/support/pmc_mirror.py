@@ -281,6 +281,7 @@ class MirrorHttpServer:
         self.faults = faults or Faults()
         self.requests = 0
         self.page_size = 50  # keys per listing page
+        self.listing_pages = 0  # listing pages served
         self.latency_s = 0.0  # added to every response: a network round trip, for benchmarks
         self.request_times: list[float] = []
         server = self
@@ -332,33 +333,37 @@ class MirrorHttpServer:
             handler.connection.close()
             return
         if "list-type" in query:
-            self._send(handler, 200, self._listing(path, query), {"Content-Type": "application/xml"})
-            return
-        target = (self.root / path.lstrip("/")).resolve()
-        if self.root.resolve() not in target.parents or not target.is_file():
-            self._send(handler, 404, b"not found")
-            return
-        data = target.read_bytes()
-        headers = {
-            "ETag": f'"{hashlib.md5(data).hexdigest()}"',
-            "Last-Modified": formatdate(target.stat().st_mtime, usegmt=True),
-        }
+            data = self._listing(path, query)
+            headers = {"Content-Type": "application/xml"}
+        else:
+            target = (self.root / path.lstrip("/")).resolve()
+            if self.root.resolve() not in target.parents or not target.is_file():
+                self._send(handler, 404, b"not found")
+                return
+            data = target.read_bytes()
+            headers = {
+                "ETag": f'"{hashlib.md5(data).hexdigest()}"',
+                "Last-Modified": formatdate(target.stat().st_mtime, usegmt=True),
+            }
         if fault == "truncated":
             self._send(handler, 200, data, headers, send=data[: len(data) // 2])
             handler.close_connection = True
             return
-        if fault == "corrupt":
+        if fault == "corrupt" and "list-type" not in query:  # a listing carries no checksum to catch it
             data = bytes([data[0] ^ 0xFF]) + data[1:] if data else data
         self._send(handler, 200, data, headers)
 
     def _listing(self, path: str, query: dict[str, list[str]]) -> bytes:
-        """S3 ListObjectsV2 over the folder the request path names, `page_size` keys a page."""
+        """S3 ListObjectsV2 over the folder the request path names: at most `page_size` keys a page (fewer
+        when `max-keys` asks), after `continuation-token` or else `start-after`."""
         base = (self.root / path.strip("/")).resolve()
         prefix = (query.get("prefix") or [""])[0]
-        start = (query.get("continuation-token") or [""])[0]
+        start = (query.get("continuation-token") or query.get("start-after") or [""])[0]
+        size = min(self.page_size, int((query.get("max-keys") or ["1000"])[0]))
         keys = sorted(p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file())
         keys = [k for k in keys if k.startswith(prefix) and k > start]
-        page, more = keys[: self.page_size], len(keys) > self.page_size
+        page, more = keys[:size], len(keys) > size
+        self.listing_pages += 1
         items = []
         for key in page:
             file = base / key

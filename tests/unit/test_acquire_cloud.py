@@ -116,6 +116,19 @@ def test_list_bucket_result_page() -> None:
     assert obj.last_modified == dt.datetime(2026, 2, 1, 10, tzinfo=dt.timezone.utc)
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (b"<Error><Code>AccessDenied</Code></Error>", "root <Error>"),
+        (b"<!DOCTYPE html><html><body><a href='PMC1.1/'>PMC1.1/</a></body></html>", "root <html>"),
+        (b"Index of /\n<a href=PMC1.1/>", "not XML"),
+    ],
+)
+def test_an_answer_that_is_not_a_listing_is_never_an_empty_page(answer: bytes, reason: str) -> None:
+    with pytest.raises(MetadataError, match=reason):
+        parse_list_bucket_result(answer)
+
+
 def test_inventory_manifest_and_gzipped_csv_part() -> None:
     manifest = json.dumps(
         {

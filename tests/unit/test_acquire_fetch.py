@@ -23,7 +23,7 @@ from biomedica_spark.acquire.fetch import (
 )
 from biomedica_spark.acquire.landing import TMP_FOLDER, LandingWriter
 from biomedica_spark.acquire.retry import Backoff, FetchError, RateLimiter
-from biomedica_spark.acquire.transport import HttpTransport, LocalTransport
+from biomedica_spark.acquire.transport import HttpTransport, LocalTransport, list_all
 
 pytestmark = pytest.mark.corpus
 BUCKET = "pmc-oa-opendata"
@@ -122,15 +122,15 @@ def test_metadata_is_checked_against_the_listing_etag(mirror: Mirror, server: Mi
     data, outcome = fetch_metadata(fetcher(f"{server.url}/cloud"), f"metadata/{vid}.json", "0" * 32)
     assert data is None and outcome.error_kind == "corrupt"
     transport = HttpTransport(f"{server.url}/cloud")
-    listed = {o.key: o for o in transport.list("metadata/")}
+    listed = {o.key: o for o in list_all(transport, "metadata/")}
     data, outcome = fetch_metadata(fetcher(f"{server.url}/cloud"), f"metadata/{vid}.json",
                                    listed[f"metadata/{vid}.json"].etag)  # fmt: skip
     assert data == metadata and outcome.status == "fetched"
 
 
-def test_listing_pages_through_continuation_tokens(mirror: Mirror, server: MirrorHttpServer) -> None:
+def test_listing_pages_through_the_whole_prefix(mirror: Mirror, server: MirrorHttpServer) -> None:
     server.page_size = 7
-    keys = [o.key for o in HttpTransport(f"{server.url}/cloud").list("")]
+    keys = [o.key for o in list_all(HttpTransport(f"{server.url}/cloud"), "")]
     on_disk = sorted(p.relative_to(mirror.cloud).as_posix() for p in mirror.cloud.rglob("*") if p.is_file())
     assert len(on_disk) > 3 * 7 and keys == on_disk
 

@@ -15,7 +15,6 @@ from biomedica_spark.acquire.landing import (
     md5_matches,
     pack_cloud_version,
     package_problem,
-    remove_stale_folders,
 )
 from biomedica_spark.archives.layout import find_cloud_metadata
 from biomedica_spark.archives.reader import MemberInfo
@@ -73,18 +72,3 @@ def test_writes_land_whole_and_leave_no_temporary_folder(tmp_path: Path) -> None
 def test_cleaning_without_writes_touches_nothing(tmp_path: Path) -> None:
     LandingWriter(str(tmp_path), "run-2").clean()
     assert list(tmp_path.iterdir()) == []
-
-
-def test_stale_temporary_folders_go_fresh_ones_stay(tmp_path: Path) -> None:
-    import os
-    import time
-
-    root = tmp_path / TMP_FOLDER
-    (root / "crashed-run").mkdir(parents=True)
-    (root / "crashed-run" / "half.tar.gz").write_bytes(b"half")
-    (root / "running-run").mkdir()
-    two_days_ago = time.time() - 2 * 86400
-    os.utime(root / "crashed-run", (two_days_ago, two_days_ago))
-    assert remove_stale_folders(str(root)) == 1
-    assert [p.name for p in root.iterdir()] == ["running-run"]
-    assert remove_stale_folders(str(tmp_path / "absent")) == 0
