@@ -9,8 +9,14 @@ Where this deliberately differs from the release (BIOMEDICA-SCHEMA.md lists its 
 - `image_hash` is the hex SHA-256 of the image's stored bytes (the release hashed a PNG re-encoding);
 - `image_set` and `image_context` carry only the sample's own figure and `article_text` is empty, unless
   `export.biomedica.whole_article=true` asks for the release's per-sample copies of the whole article;
+- `image_panel_type` is annotate's panel type; `image_panel_subtype` is known only for single panels
+  (`pairs` carries the type, not the expert's subtype), so a multiple-panel sample has "" there;
 - MeSH terms come from the PubMed join (one heading stays one heading), abstracts are text, not a
   printed Python list.
+
+The `<shard>.parquet` sidecar of this format holds, per sample, its `key` and the JSON's scalar keys
+(`SIDECAR_KEYS`: ids, names, dates, licence, citation, reference count; not the abstract or article text),
+plus what was written (extension, width, height, image bytes); lists and maps stay in the JSON.
 """
 
 from __future__ import annotations
@@ -19,8 +25,6 @@ import datetime as dt
 import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-from biomedica_spark.export.sample_json import citation
 
 # Columns the builder reads beyond sample_json.SAMPLE_COLUMNS (the export job selects them too).
 BIOMEDICA_COLUMNS = (
@@ -35,8 +39,11 @@ BIOMEDICA_COLUMNS = (
     "reference_dois",
     "mesh_terms",
     "body_text",
-    "article_figures",  # whole_article only: [{file_name, stem, inline_refs}] of every figure of the article
+    # every figure of the article in document order: [{graphic_href, resolved_member, inline_refs}]
+    "article_figures",
 )
+# Selected only with `export.biomedica.whole_article=true`: the article's text and figure list per sample.
+WHOLE_ARTICLE_COLUMNS = ("body_text", "article_figures")
 
 # The release's keys and their types (what a consumer of the release checks).
 RELEASE_KEYS: dict[str, type] = {
@@ -67,17 +74,37 @@ RELEASE_KEYS: dict[str, type] = {
     "article_text": str,
 }
 ADDED_KEYS: dict[str, type] = {"article_pmid": str, "article_date_iso": str}
+# The scalar keys the parquet sidecar carries (long texts stay in the JSON only).
+SIDECAR_KEYS: dict[str, type] = {
+    k: kind
+    for k, kind in {**RELEASE_KEYS, **ADDED_KEYS}.items()
+    if kind in (str, int) and k not in ("article_abstract", "article_text")
+}
+
+
+def biomedica_columns(whole_article: bool) -> tuple[str, ...]:
+    """The columns the export selects for this builder beyond SAMPLE_COLUMNS and CONCEPT_COLUMNS."""
+    if whole_article:
+        return BIOMEDICA_COLUMNS
+    return tuple(c for c in BIOMEDICA_COLUMNS if c not in WHOLE_ARTICLE_COLUMNS)
 
 
 def biomedica_sample_json(row: Mapping[str, Any], width: int, height: int) -> dict[str, Any]:
-    file_name = posixpath.basename(row.get("resolved_member") or row.get("graphic_href") or "")
-    stem = _stem(row.get("graphic_href") or file_name)
+    """The release's JSON for one sample (`row`: SAMPLE_COLUMNS, CONCEPT_COLUMNS, `biomedica_columns`).
+
+    A row with `article_figures` (not None) gets the whole-article copies: every figure of the article in
+    `image_set` / `image_context`, and the article's text."""
+    # sample_json's format registry imports this module, so its helper is imported at call time.
+    from biomedica_spark.export.sample_json import citation
+
+    file_name, stem = figure_names(row.get("graphic_href"), row.get("resolved_member"))
     panel_type, panel_subtype = _panel(row.get("panel_type"))
     whole_article = row.get("article_figures") is not None
     if whole_article:
-        figures = row.get("article_figures") or []
-        image_set = [f.get("file_name") or "" for f in figures]
-        context = {f.get("stem") or "": _paragraphs(f.get("inline_refs")) for f in figures}
+        figures = [f for f in row.get("article_figures") or () if f]
+        names = [figure_names(f.get("graphic_href"), f.get("resolved_member")) for f in figures]
+        image_set = [name for name, _ in names]
+        context = {s: _paragraphs(f.get("inline_refs")) for (_, s), f in zip(names, figures, strict=True)}
     else:
         image_set = [file_name]
         context = {stem: _paragraphs(row.get("inline_refs"))}
@@ -118,6 +145,13 @@ def biomedica_sample_json(row: Mapping[str, Any], width: int, height: int) -> di
     }
 
 
+def figure_names(href: str | None, member: str | None) -> tuple[str, str]:
+    """(`image_file_name`, `image_cluster_id`) of a figure: the basename of the image file it resolved
+    to (else of its href), and the href's file stem, as the release names them."""
+    file_name = posixpath.basename(member or href or "")
+    return file_name, _stem(href or file_name)
+
+
 def _stem(href: str) -> str:
     """The figure's file stem, as the release's `image_cluster_id`: known image extensions only, so
     `journal.pone.0046493.g001` keeps its dots."""
@@ -127,10 +161,16 @@ def _stem(href: str) -> str:
 
 
 def _panel(label: str | None) -> tuple[str, str]:
-    """annotate's panel label ("single panel", "multiple panels: images", ...) as the release's pair."""
+    """annotate's panel label as the release's (type, subtype) pair.
+
+    `pairs.panel_type` holds the type ("single" | "multiple"); a single panel has one subtype, a
+    multiple one's subtype is unknown there. A subtype label ("multiple panels: images") is mapped too."""
     if not label:
         return "", ""
-    return ("multiple" if label.startswith("multiple") else "single"), label
+    kind = "multiple" if label.startswith("multiple") else "single"
+    if label == kind:
+        return kind, "single panel" if kind == "single" else ""
+    return kind, label
 
 
 def _paragraphs(refs: Sequence[Mapping[str, Any]] | None) -> list[str]:

@@ -24,7 +24,7 @@ from biomedica_spark.export.filters import (
     has_labels,
     with_concept_columns,
 )
-from biomedica_spark.export.plan import BUCKET_BITS, bucket_offsets, shard_numbers
+from biomedica_spark.export.plan import BUCKET_BITS, bucket_offsets, shard_numbers, shards_per_subset
 from biomedica_spark.export.sample_json import CONCEPT_COLUMNS, SAMPLE_COLUMNS
 from biomedica_spark.export.settings import ExportConfigError, ExportSettings, settings_from_config
 from biomedica_spark.export.shards import brace_pattern
@@ -38,11 +38,11 @@ from biomedica_spark.export.state import (
     write_record,
     write_summary,
 )
-from biomedica_spark.lake.delta_io import Lake
+from biomedica_spark.lake.delta_io import Lake, padded_to_schema
 from biomedica_spark.runs import RunRecorder
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     import pyarrow as pa
     from omegaconf import DictConfig
@@ -53,9 +53,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXPORT_READS = ("pairs", "articles", "images")
+# export.format=biomedica also reads `figures` (graphic hrefs, the article's figure list).
+BIOMEDICA_READS = (*EXPORT_READS, "figures")
 # Tar headers, JSON and padding per sample, on top of image and caption bytes (shard size estimate).
 SAMPLE_OVERHEAD_BYTES = 2048
 WRITE_RESULT_DDL = "subset string, shard int, stats_json string, quarantine_json string"
+# Where the sample JSON columns of a format come from (sample_json.format_columns); others are in `pairs`.
+_ARTICLE_JSON_COLUMNS = (
+    "abstract",
+    "pubmed_abstract",
+    "keywords",
+    "subjects",
+    "reference_pmids",
+    "reference_dois",
+    "mesh_terms",
+    "body_text",
+)
+_FIGURE_JSON_COLUMNS = ("graphic_href", "resolved_member")
 
 
 @dataclass
@@ -88,14 +102,15 @@ def run_export(spark: SparkSession, cfg: DictConfig) -> ExportResult:
 
     settings = settings_from_config(cfg)
     lake = Lake(spark, cfg)
-    missing = [t for t in EXPORT_READS if not lake.exists(t)]
+    reads = BIOMEDICA_READS if settings.format == "biomedica" else EXPORT_READS
+    missing = [t for t in reads if not lake.exists(t)]
     if missing:
         raise ExportConfigError(
             f"no {', '.join(missing)} table under {lake.root}: run extract and dedup first"
         )
     lake.ensure(("quarantine", "runs"))
     recorder = RunRecorder(lake, "export", cfg)
-    recorder.read_versions(EXPORT_READS)
+    recorder.read_versions(reads)
     versions = dict(recorder.versions_read)
     fs, out_root = fsspec.core.url_to_fs(settings.out)
     out_root = out_root.rstrip("/")
@@ -137,9 +152,14 @@ def _export_subsets(
 
     versions = dict(recorder.versions_read)
     pairs = lake.read("pairs", versions["pairs"])
+    figures = lake.read("figures", versions["figures"]) if "figures" in versions else None
     candidates = apply_drop_reason(
         candidate_rows(
-            pairs, lake.read("articles", versions["articles"]), lake.read("images", versions["images"])
+            pairs,
+            lake.read("articles", versions["articles"]),
+            lake.read("images", versions["images"]),
+            figures,
+            settings.json_columns,
         ),
         settings,
     ).where(F.col("subset").isin(*todo))
@@ -151,14 +171,7 @@ def _export_subsets(
             labelled_pairs = _count_filters(candidates, outcome)
         check_concept_filters(settings, labelled_pairs)
         with recorder.timed("plan"):
-            planned = plan_shards(candidates.where("drop_reason IS NULL"), settings).persist(
-                StorageLevel.MEMORY_AND_DISK
-            )
-            persisted.append(planned)
-            shard_counts = {
-                r["subset"]: int(r["n"])
-                for r in planned.groupBy("subset").agg(F.max("shard").alias("n")).collect()
-            }
+            plan = plan_shards(candidates.where("drop_reason IS NULL"), settings)
         pending: list[tuple[str, int]] = []
         for subset in todo:
             subset_dir = f"{out_root}/{subset}"
@@ -168,13 +181,13 @@ def _export_subsets(
                 log.info(
                     "export: removed %d temporary files of an interrupted run in %s", removed, subset_dir
                 )
-            shards = shard_counts[subset] + 1 if subset in shard_counts else 0
+            shards = plan.shards.get(subset, 0)
             done = finished_shards(fs, subset_dir)
             pending += [(subset, n) for n in range(shards) if n not in done]
             next(r for r in outcome.subsets if r.subset == subset).shards = shards
         with recorder.timed("write"):
             images = lake.read("images", versions["images"])
-            written = write_shards(planned, images, pending, settings, fs, out_root) if pending else []
+            written = write_shards(plan.rows, images, pending, settings, fs, out_root) if pending else []
     finally:
         for frame in persisted:
             frame.unpersist()
@@ -189,27 +202,77 @@ def _export_subsets(
         _fill_totals(result, stats)
 
 
-def candidate_rows(pairs: DataFrame, articles: DataFrame, images: DataFrame) -> DataFrame:
-    """Every pair with what the filters and the sample JSON need (image sizes, never image bytes)."""
+def candidate_rows(
+    pairs: DataFrame,
+    articles: DataFrame,
+    images: DataFrame,
+    figures: DataFrame | None = None,
+    json_columns: Sequence[str] = (),
+) -> DataFrame:
+    """Every pair with what the filters and the sample JSON need (image sizes, never image bytes).
+
+    `json_columns` (`ExportSettings.json_columns`, none for the native format) come from `pairs`,
+    `articles`, the pair's own `figures` row, or (`article_figures`) every figure of its article."""
     from pyspark.sql import functions as F
 
+    article_json = [c for c in json_columns if c in _ARTICLE_JSON_COLUMNS]
+    figure_json = [c for c in json_columns if c in _FIGURE_JSON_COLUMNS]
+    unknown = [
+        c
+        for c in json_columns
+        if c not in (*article_json, *figure_json, "article_figures") and c not in pairs.columns
+    ]
+    if unknown:
+        raise ValueError(f"candidate_rows: no table provides the sample JSON columns {unknown}")
+    if article_json:
+        # A lake enriched by no run yet may lack the PubMed columns: they read as nulls (the export never
+        # alters a table it reads).
+        articles = padded_to_schema(articles, "articles")
     article_cols = articles.select(
-        "article_key", "pmid", "doi", "title", "authors", "journal", "pub_year", "article_type", "license_url"
+        "article_key",
+        "pmid",
+        "doi",
+        "title",
+        "authors",
+        "journal",
+        "pub_year",
+        "article_type",
+        "license_url",
+        *article_json,
     )
     image_cols = images.select("image_sha256", "width", "height", "byte_size")
-    return (
+    rows = (
         with_concept_columns(pairs)
         .join(article_cols, "article_key", "left")
         .join(image_cols, "image_sha256", "left")
         .withColumn("key", F.col("pair_key"))  # dot-free and unique by construction (dedup/pair_keys.py)
         .withColumn("subset", F.coalesce("license_subset", F.lit("other")))
     )
+    if (figure_json or "article_figures" in json_columns) and figures is None:
+        raise ValueError(f"candidate_rows: the sample JSON columns {list(json_columns)} need `figures`")
+    if figure_json and figures is not None:
+        rows = rows.join(
+            figures.select("article_key", "ordinal", *figure_json), ["article_key", "ordinal"], "left"
+        )
+    if "article_figures" in json_columns and figures is not None:
+        # One list per article, in document order (the structs sort by their leading ordinal).
+        listed = F.struct("ordinal", "graphic_href", "resolved_member", "inline_refs")
+        per_article = figures.groupBy("article_key").agg(
+            F.sort_array(F.collect_list(listed)).alias("article_figures")
+        )
+        rows = rows.join(per_article, "article_key", "left")
+    return rows
 
 
-def plan_shards(kept: DataFrame, settings: ExportSettings) -> DataFrame:
-    """`kept` with `rank` (the seeded shuffle order) and `shard`, numbered 0.. contiguously per subset.
+@dataclass(frozen=True)
+class ShardPlan:
+    rows: DataFrame  # the kept rows with `rank` (the seeded shuffle order) and `shard`
+    shards: dict[str, int]  # subset -> shards it is cut into (numbered 0.. contiguously)
 
-    Only per-bucket counts and the distinct shard pieces (one row per shard) reach the driver."""
+
+def plan_shards(kept: DataFrame, settings: ExportSettings) -> ShardPlan:
+    """Number the shards of `kept`. Only per-bucket counts and the distinct shard pieces (one row per
+    shard) reach the driver; the rows stay a lazy plan over `kept`, read again by the write."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -255,9 +318,10 @@ def plan_shards(kept: DataFrame, settings: ExportSettings) -> DataFrame:
         [(subset, a, b, n) for (subset, a, b), n in numbers.items()],
         "subset string, count_block bigint, byte_block bigint, shard int",
     )
-    return blocks.join(F.broadcast(numbers_df), ["subset", "count_block", "byte_block"]).select(
-        "subset", "shard", "rank", *SAMPLE_COLUMNS, *CONCEPT_COLUMNS
+    rows = blocks.join(F.broadcast(numbers_df), ["subset", "count_block", "byte_block"]).select(
+        "subset", "shard", "rank", *SAMPLE_COLUMNS, *CONCEPT_COLUMNS, *settings.json_columns
     )
+    return ShardPlan(rows, shards_per_subset(numbers))
 
 
 def write_shards(
@@ -272,9 +336,12 @@ def write_shards(
     from pyspark.sql import functions as F
 
     spark = planned.sparkSession
+    # Hash partitioning on a value chosen per shard puts each shard alone in its own task, with no
+    # sampling pass over the rows (repartitionByRange would run the image join twice to sample it).
+    routes = partition_routes(spark, len(pending))
     slots = spark.createDataFrame(
-        [(subset, shard, slot) for slot, (subset, shard) in enumerate(sorted(pending))],
-        "subset string, shard int, slot int",
+        [(subset, shard, slot, routes[slot]) for slot, (subset, shard) in enumerate(sorted(pending))],
+        "subset string, shard int, slot int, route bigint",
     )
     image_bytes = images.select(
         "image_sha256",
@@ -288,12 +355,36 @@ def write_shards(
         planned.join(F.broadcast(slots), ["subset", "shard"])
         .join(image_bytes, "image_sha256", "left")
         # Every row of a shard lands in one task: a shard is always written whole, by one writer.
-        .repartitionByRange(len(pending), "slot")
+        .repartition(len(pending), "route")
         .sortWithinPartitions("slot", "rank", "key")
-        .drop("rank", "slot")
+        .drop("rank", "slot", "route")
     )
     writer = _shard_writer(fs.protocol, out_root, settings)
     return [r.asDict() for r in rows.mapInArrow(writer, WRITE_RESULT_DDL).collect()]
+
+
+def partition_routes(spark: SparkSession, partitions: int) -> list[int]:
+    """For each partition 0..n-1, a bigint that `repartition(n, col)` sends there.
+
+    Spark's hash partitioning is `pmod(hash(col), n)` (Murmur3, seed 42), the SQL `hash` function; the
+    first values that land in each partition are found by Spark itself, so this holds on any version."""
+    from pyspark.sql import functions as F
+
+    routes: dict[int, int] = {}
+    searched = 0
+    while len(routes) < partitions:
+        window = max(64 * partitions, 1024)
+        found = (
+            spark.range(searched, searched + window)
+            .select(F.expr(f"pmod(hash(id), {partitions})").alias("p"), "id")
+            .groupBy("p")
+            .agg(F.min("id").alias("id"))
+            .collect()
+        )
+        for r in found:
+            routes.setdefault(int(r["p"]), int(r["id"]))
+        searched += window
+    return [routes[p] for p in range(partitions)]
 
 
 def _shard_writer(
@@ -306,12 +397,20 @@ def _shard_writer(
         import pyarrow as pa
 
         from biomedica_spark.export.sample_json import FORMATS
-        from biomedica_spark.export.shards import write_shard
+        from biomedica_spark.export.shards import SIDECARS, write_shard
 
         fs = fsspec.filesystem(protocol[0] if isinstance(protocol, tuple) else protocol)
         rows = (row for batch in batches for row in batch.to_pylist())
         for (subset, shard), group in itertools.groupby(rows, key=lambda r: (r["subset"], r["shard"])):
-            result = write_shard(fs, f"{out_root}/{subset}", shard, group, FORMATS[export_format], max_side)
+            result = write_shard(
+                fs,
+                f"{out_root}/{subset}",
+                shard,
+                group,
+                FORMATS[export_format],
+                max_side,
+                SIDECARS[export_format],
+            )
             quarantine = [_quarantine_row(row, item) for row, item in result.quarantine]
             yield pa.RecordBatch.from_pylist(
                 [

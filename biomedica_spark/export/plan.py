@@ -49,3 +49,11 @@ def shard_numbers(pieces: Iterable[tuple[str, int, int]]) -> dict[tuple[str, int
         numbers[piece] = next_number.get(subset, 0)
         next_number[subset] = numbers[piece] + 1
     return numbers
+
+
+def shards_per_subset(numbers: dict[tuple[str, int, int], int]) -> dict[str, int]:
+    """How many shards each subset was cut into, from `shard_numbers`' result."""
+    counts: dict[str, int] = {}
+    for (subset, _, _), number in numbers.items():
+        counts[subset] = max(counts.get(subset, 0), number + 1)
+    return counts

@@ -1,8 +1,8 @@
 """The `<key>.json` of each sample: one pure function per `export.format`, chosen by name.
 
-A builder takes the sample's metadata row (the columns of `SAMPLE_COLUMNS`, as Python values) and the
-exported image's size, and returns a JSON-ready dict. Adding a format is adding one function to
-`FORMATS`.
+A builder takes the sample's metadata row (the columns of `SAMPLE_COLUMNS`, `CONCEPT_COLUMNS` and the
+format's own `format_columns`, as Python values) and the exported image's size, and returns a JSON-ready
+dict. Adding a format is adding one function to `FORMATS` (and its columns to `format_columns`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from biomedica_spark.export.biomedica_json import biomedica_columns, biomedica_sample_json
 
 # Metadata columns every builder may read (the export job selects exactly these).
 SAMPLE_COLUMNS = (
@@ -124,7 +126,12 @@ def native_sample_json(row: Mapping[str, Any], width: int, height: int) -> dict[
     return {k: v for k, v in sample.items() if v is not None}
 
 
-FORMATS: dict[str, SampleJsonBuilder] = {"native": native_sample_json}
+FORMATS: dict[str, SampleJsonBuilder] = {"native": native_sample_json, "biomedica": biomedica_sample_json}
+
+
+def format_columns(export_format: str, whole_article: bool = False) -> tuple[str, ...]:
+    """The columns a format's builder reads beyond SAMPLE_COLUMNS and CONCEPT_COLUMNS (none for native)."""
+    return biomedica_columns(whole_article) if export_format == "biomedica" else ()
 
 
 def encode_json(sample: Mapping[str, Any]) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from biomedica_spark.export.sample_json import FORMATS
+from biomedica_spark.export.sample_json import FORMATS, format_columns
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -40,6 +40,7 @@ class ExportSettings:
     concepts_include: tuple[str, ...]
     concepts_exclude: tuple[str, ...]
     max_samples: int | None
+    biomedica_whole_article: bool = False  # export.biomedica.whole_article
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.subsets if s not in SUBSETS]
@@ -62,16 +63,32 @@ class ExportSettings:
             )
         if self.max_samples is not None and self.max_samples < 0:
             raise ExportConfigError(f"export.max_samples must be >= 0 or null, got {self.max_samples}")
+        if self.biomedica_whole_article and self.format != "biomedica":
+            raise ExportConfigError(
+                "export.biomedica.whole_article=true applies to export.format=biomedica only, "
+                f"got export.format={self.format!r}"
+            )
 
     @property
     def filters_concepts(self) -> bool:
         return bool(self.concepts_include or self.concepts_exclude)
 
+    @property
+    def json_columns(self) -> tuple[str, ...]:
+        """The columns this format's sample JSON reads beyond the native metadata columns."""
+        return format_columns(self.format, self.biomedica_whole_article)
+
     def content_config(self) -> dict[str, Any]:
-        """Every setting that decides a subset's shard bytes: what the manifest records and compares."""
+        """Every setting that decides a subset's shard bytes: what the manifest records and compares.
+
+        `format` is always there; `biomedica.whole_article` only for the biomedica format (a native
+        export's record stays what it was before that setting existed, so its folders still resume)."""
         values = asdict(self)
         for key in _PLACEMENT_KEYS:
             values.pop(key)
+        whole_article = values.pop("biomedica_whole_article")
+        if self.format == "biomedica":
+            values["biomedica.whole_article"] = whole_article
         return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
 
@@ -102,4 +119,5 @@ def settings_from_config(cfg: DictConfig) -> ExportSettings:
         concepts_include=labels(e.concepts.include),
         concepts_exclude=labels(e.concepts.exclude),
         max_samples=optional_int(e.max_samples),
+        biomedica_whole_article=bool(e.biomedica.whole_article),
     )

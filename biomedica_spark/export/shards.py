@@ -14,13 +14,14 @@ import json
 import tarfile
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from biomedica_spark.export.biomedica_json import SIDECAR_KEYS
 from biomedica_spark.export.images import ExportedImage, export_image
 from biomedica_spark.export.sample_json import (
     CONCEPT_COLUMNS,
@@ -55,6 +56,22 @@ SIDECAR_SCHEMA = pa.schema(
     ]
     + [("extension", pa.string()), ("width", pa.int32()), ("height", pa.int32()), ("image_bytes", pa.int64())]
 )
+_WRITTEN = ("extension", "width", "height", "image_bytes")
+# export.format=biomedica: the sample's key and the scalar keys of its JSON, then what was written.
+BIOMEDICA_SIDECAR_SCHEMA = pa.schema(
+    [("key", pa.string())]
+    + [(k, pa.int32() if kind is int else pa.string()) for k, kind in SIDECAR_KEYS.items()]
+    + [(name, SIDECAR_SCHEMA.field(name).type) for name in _WRITTEN]
+)
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """The `<shard>.parquet` layout of one export.format: its schema, and its row for one written sample
+    (from the metadata row, the sample's JSON as built, and the image written)."""
+
+    schema: pa.Schema
+    row: Callable[[Mapping[str, Any], Mapping[str, Any], ExportedImage], dict[str, Any]]
 
 
 def shard_name(number: int) -> str:
@@ -110,12 +127,14 @@ def write_shard(
     rows: Iterable[Mapping[str, Any]],
     build_json: SampleJsonBuilder,
     max_side: int | None = None,
+    sidecar_layout: Sidecar | None = None,
 ) -> ShardResult:
     """Write the samples of `rows` (metadata columns, `image_bytes`, and optionally the `images` row's
-    `stored_width`/`stored_height`) as shard `number`.
+    `stored_width`/`stored_height`) as shard `number`; `sidecar_layout` defaults to the native one.
 
     A row whose image cannot be exported is left out and returned with its QuarantineItem; the shard
     is still written, so numbering stays contiguous. Returns the stats written to `_stats.json`."""
+    layout = sidecar_layout or NATIVE_SIDECAR
     name = shard_name(number)
     token = uuid.uuid4().hex[:12]
     tar_path = f"{subset_dir}/{name}.tar"
@@ -135,10 +154,10 @@ def write_shard(
                     failures[image.reason.value] += 1
                     result.quarantine.append((row, image))
                     continue
-                _add_sample(tar, row, image, build_json)
+                sample = _add_sample(tar, row, image, build_json)
                 extensions[image.extension] += 1
                 image_bytes += len(image.data)
-                sidecar.append(_sidecar_row(row, image))
+                sidecar.append(layout.row(row, sample, image))
     result.stats = {
         "shard": f"{name}.tar",
         "samples": len(sidecar),
@@ -150,7 +169,7 @@ def write_shard(
         "sha256": hashing.sha256.hexdigest(),
     }
     parquet = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(sidecar, schema=SIDECAR_SCHEMA), parquet)
+    pq.write_table(pa.Table.from_pylist(sidecar, schema=layout.schema), parquet)
     write_atomically(fs, f"{subset_dir}/{name}.parquet", parquet.getvalue())
     write_atomically(fs, f"{subset_dir}/{name}_stats.json", json_bytes(result.stats))
     fs.mv(tar_tmp, tar_path)
@@ -159,15 +178,18 @@ def write_shard(
 
 def _add_sample(
     tar: tarfile.TarFile, row: Mapping[str, Any], image: ExportedImage, build_json: SampleJsonBuilder
-) -> None:
+) -> dict[str, Any]:
+    """Add the sample's three members; returns its JSON as built (the sidecar may copy from it)."""
     key = row["key"]
+    sample = build_json(row, image.width, image.height)
     members = (
         (f"{key}.{image.extension}", image.data),
-        (f"{key}.json", encode_json(build_json(row, image.width, image.height))),
+        (f"{key}.json", encode_json(sample)),
         (f"{key}.txt", str(row["caption"]).encode("utf-8")),
     )
     for member, data in members:
         tar.addfile(tar_member(member, len(data)), io.BytesIO(data))
+    return sample
 
 
 def _stored_size(row: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -175,10 +197,33 @@ def _stored_size(row: Mapping[str, Any]) -> tuple[int, int] | None:
     return (int(width), int(height)) if width and height else None
 
 
-def _sidecar_row(row: Mapping[str, Any], image: ExportedImage) -> dict[str, Any]:
-    out = {name: row.get(name) for name in (*SAMPLE_COLUMNS, *CONCEPT_COLUMNS)}
-    out.update(extension=image.extension, width=image.width, height=image.height, image_bytes=len(image.data))
-    return out
+def _written(image: ExportedImage) -> dict[str, Any]:
+    return {
+        "extension": image.extension,
+        "width": image.width,
+        "height": image.height,
+        "image_bytes": len(image.data),
+    }
+
+
+def _native_sidecar_row(
+    row: Mapping[str, Any], sample: Mapping[str, Any], image: ExportedImage
+) -> dict[str, Any]:
+    return {**{name: row.get(name) for name in (*SAMPLE_COLUMNS, *CONCEPT_COLUMNS)}, **_written(image)}
+
+
+def _biomedica_sidecar_row(
+    row: Mapping[str, Any], sample: Mapping[str, Any], image: ExportedImage
+) -> dict[str, Any]:
+    return {"key": row["key"], **{k: sample[k] for k in SIDECAR_KEYS}, **_written(image)}
+
+
+NATIVE_SIDECAR = Sidecar(SIDECAR_SCHEMA, _native_sidecar_row)
+# The sidecar layout of each export.format (sample_json.FORMATS names the same formats).
+SIDECARS: dict[str, Sidecar] = {
+    "native": NATIVE_SIDECAR,
+    "biomedica": Sidecar(BIOMEDICA_SIDECAR_SCHEMA, _biomedica_sidecar_row),
+}
 
 
 def json_bytes(value: Any) -> bytes:

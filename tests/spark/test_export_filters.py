@@ -106,7 +106,12 @@ def test_plan_numbers_shards_contiguously_and_respects_both_caps(spark) -> None:
     rows = [_row(f"PMC{i}_1", byte_size=100 * (i % 7)) for i in range(300)]
     rows += [_row(f"PMC{i}_2", subset="other") for i in range(20)]
     settings = _settings("export.samples_per_shard=40", "export.max_shard_bytes=5000", "export.seed=9")
-    planned = plan_shards(_frame(spark, rows), settings).collect()
+    plan = plan_shards(_frame(spark, rows), settings)
+    planned = plan.rows.collect()
+    assert plan.shards == {
+        subset: len({r["shard"] for r in planned if r["subset"] == subset})
+        for subset in ("commercial", "other")
+    }
     for subset, total in (("commercial", 300), ("other", 20)):
         mine = sorted((r for r in planned if r["subset"] == subset), key=lambda r: (r["rank"], r["key"]))
         assert len(mine) == total
@@ -122,10 +127,28 @@ def test_plan_numbers_shards_contiguously_and_respects_both_caps(spark) -> None:
                 if r["key"] in {m["key"] for m in members}
             ]
             assert sum(sizes) - max(sizes) < 5000
-    again = plan_shards(_frame(spark, list(reversed(rows))), settings).collect()
+    again = plan_shards(_frame(spark, list(reversed(rows))), settings).rows.collect()
     assert {(r["key"], r["shard"]) for r in again} == {(r["key"], r["shard"]) for r in planned}
-    capped = plan_shards(_frame(spark, rows), _settings("export.max_samples=25", "export.seed=9")).collect()
+    capped = plan_shards(
+        _frame(spark, rows), _settings("export.max_samples=25", "export.seed=9")
+    ).rows.collect()
     first_25 = sorted(
         (r for r in planned if r["subset"] == "commercial"), key=lambda r: (r["rank"], r["key"])
     )[:25]
     assert {r["key"] for r in capped if r["subset"] == "commercial"} == {r["key"] for r in first_25}
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 7, 64])
+def test_partition_routes_put_each_slot_alone_in_its_own_partition(spark, partitions: int) -> None:  # type: ignore[no-untyped-def]
+    from pyspark.sql import functions as F
+
+    from biomedica_spark.export.job import partition_routes
+
+    routes = partition_routes(spark, partitions)
+    frame = spark.createDataFrame(
+        [(slot, route) for slot, route in enumerate(routes)], "slot int, route bigint"
+    )
+    landed = (
+        frame.repartition(partitions, "route").select("slot", F.spark_partition_id().alias("p")).collect()
+    )
+    assert sorted((r["slot"], r["p"]) for r in landed) == [(p, p) for p in range(partitions)]

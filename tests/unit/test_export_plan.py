@@ -52,3 +52,11 @@ def test_cutting_by_count_and_bytes_respects_both_caps() -> None:
     for members in shards.values():
         assert len(members) <= per_shard
         assert sum(members[:-1]) < max_bytes
+
+
+def test_shards_per_subset_counts_the_numbers_of_each_subset() -> None:
+    from biomedica_spark.export.plan import shard_numbers, shards_per_subset
+
+    numbers = shard_numbers([("a", 0, 0), ("a", 1, 0), ("a", 1, 1), ("b", 0, 0)])
+    assert shards_per_subset(numbers) == {"a": 3, "b": 1}
+    assert shards_per_subset({}) == {}
