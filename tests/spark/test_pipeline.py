@@ -1,0 +1,107 @@
+"""jobs/pipeline.py on a small generated corpus: a second run skips everything and commits nothing; new
+archives rerun the steps downstream of them; pipeline.force and a changed config section rerun a step; a
+failing step stops the pipeline with its error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from biomedica_spark.config import load_config
+from biomedica_spark.export.state import ExportConflict
+from biomedica_spark.lake import schemas
+from biomedica_spark.lake.delta_io import Lake
+from biomedica_spark.pipeline import run_pipeline
+from biomedica_spark.samples.generator import generate_corpus
+
+pytestmark = [pytest.mark.spark, pytest.mark.delta]
+
+
+def _config(base: Path, *extra: str):  # type: ignore[no-untyped-def]
+    return load_config(
+        [
+            f"landing.root={base / 'landing'}",
+            f"lake.root={base / 'lake'}",
+            f"export.out={base / 'export'}",
+            f"pubmed.root={base / 'pubmed'}",
+            "spark.master='local[2]'",
+            "annotate.k=4",
+            "annotate.pca_components=3",
+            *extra,
+        ]
+    )
+
+
+def _actions(result) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {o.step: o.action for o in result.outcomes}
+
+
+def test_pipeline_runs_then_skips_then_reruns_what_changed(spark, tmp_path: Path) -> None:
+    generate_corpus(tmp_path / "landing", profile="small", archives=4, seed=3)
+    cfg = _config(tmp_path)
+    lake = Lake(spark, cfg)
+
+    lines: list[str] = []
+    first = run_pipeline(spark, cfg, echo=lines.append)
+    assert _actions(first) == {
+        "acquire": "skipped",
+        "extract": "ran",
+        "enrich": "skipped",
+        "dedup": "ran",
+        "annotate": "ran",
+        "export": "ran",
+    }
+    assert any("pipeline enrich" in line and "pubmed.root" in line for line in lines)
+    jobs = {r["job"] for r in lake.read("runs").select("job").distinct().collect()}
+    assert {"extract", "dedup", "annotate.embed", "annotate.propagate", "export"} <= jobs
+    pairs = lake.read("pairs")
+    assert pairs.count() > 0 and pairs.where("cluster_label_id IS NOT NULL").count() > 0
+
+    versions = lake.versions(schemas.TABLES)
+    lines.clear()
+    second = run_pipeline(spark, cfg, echo=lines.append)
+    assert set(_actions(second).values()) == {"skipped"}
+    assert lake.versions(schemas.TABLES) == versions  # not even a `runs` row
+    dedup_line = next(line for line in lines if line.startswith("pipeline dedup"))
+    assert "inputs unchanged since dedup" in dedup_line and "images v" in dedup_line
+    assert any("--train-data" in line for line in lines)  # the skipped export still shows its shards
+
+    # pipeline.force reruns a step that would be skipped; a changed config section reruns it too.
+    only_dedup = "pipeline.steps=[dedup]"
+    forced = run_pipeline(spark, _config(tmp_path, only_dedup, "pipeline.force=[dedup]"), echo=lines.append)
+    assert _actions(forced)["dedup"] == "ran" and _actions(forced)["extract"] == "skipped"
+    assert "not in pipeline.steps" in next(o.reason for o in forced.outcomes if o.step == "extract")
+    lines.clear()
+    changed = run_pipeline(
+        spark, _config(tmp_path, only_dedup, "dedup.phash64_max_distance=6"), echo=lines.append
+    )
+    assert _actions(changed)["dedup"] == "ran"
+    assert any("config changed" in line and "dedup.phash64_max_distance" in line for line in lines)
+
+    # New archives: extract and everything downstream of it run again; the old export folder holds
+    # shards of the previous table versions, which the export refuses to mix: the pipeline stops there.
+    generate_corpus(tmp_path / "landing" / "more", profile="small", archives=2, seed=11, broken=False)
+    lines.clear()
+    with pytest.raises(ExportConflict):
+        run_pipeline(spark, cfg, echo=lines.append)
+    assert [line.split()[1:3] for line in lines if line.split()[4:5] == ["s"]][:6] == [
+        ["acquire", "skipped"],
+        ["extract", "ran"],
+        ["enrich", "skipped"],
+        ["dedup", "ran"],
+        ["annotate", "ran"],
+        ["export", "failed"],
+    ]
+
+    # A fresh export folder: only export has work left.
+    fresh = run_pipeline(spark, _config(tmp_path, f"export.out={tmp_path / 'export2'}"), echo=lambda _: None)
+    assert _actions(fresh) == {
+        "acquire": "skipped",
+        "extract": "skipped",
+        "enrich": "skipped",
+        "dedup": "skipped",
+        "annotate": "skipped",
+        "export": "ran",
+    }
+    assert list((tmp_path / "export2").glob("*/manifest.json"))
