@@ -13,7 +13,7 @@ PYTEST_FLAGS ?=
 # pytest exits 5 when it collected nothing: a lane that runs no test is an error here, never a silent pass.
 RUN_PYTEST = bash scripts/run_pytest.sh
 
-.PHONY: help setup demo test test-slow test-spark35 test-ml build emr-venv maintain lint format typecheck bench spark-submit-line clean
+.PHONY: help setup demo sql test test-slow test-spark35 test-ml build emr-venv maintain lint format typecheck bench spark-submit-line clean report chromium
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -26,14 +26,16 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 setup: $(STAMP) ## create .venv with the library, pyspark + delta-spark and the dev tools
 
-demo: $(STAMP) ## generate a sample corpus and run the pipeline on local Spark + Delta
+demo: $(STAMP) ## generate a sample corpus and run jobs/pipeline.py on it (local Spark + Delta); a re-run skips what is done
 	$(PY) -m biomedica_spark.samples.cli out=$(DEMO_DIR)/landing profile=small archives=40 seed=7
-	$(PY) jobs/extract.py landing.root=$(DEMO_DIR)/landing lake.root=$(DEMO_DIR)/lake
-	$(PY) jobs/dedup.py lake.root=$(DEMO_DIR)/lake
-	$(PY) jobs/annotate.py annotate.step=all lake.root=$(DEMO_DIR)/lake annotate.k=20 annotate.pca_components=10
-	$(PY) jobs/export.py lake.root=$(DEMO_DIR)/lake export.out=$(DEMO_DIR)/export
+	$(PY) jobs/pipeline.py landing.root=$(DEMO_DIR)/landing lake.root=$(DEMO_DIR)/lake export.out=$(DEMO_DIR)/export \
+		pubmed.root=$(DEMO_DIR)/pubmed annotate.k=20 annotate.pca_components=10
 
-test: $(STAMP) ## run the test suite (all but slow subprocess tests)
+sql: $(STAMP) ## run a query on the lake with every table registered: make sql Q="SELECT ... FROM biomedica.pairs" [LAKE=dir]
+	@test -n "$$Q" || { echo 'usage: make sql Q="SELECT ... FROM biomedica.pairs" [LAKE=dir, default $(DEMO_DIR)/lake]'; exit 2; }
+	@$(PY) jobs/sql.py lake.root=$(or $(LAKE),$(DEMO_DIR)/lake) --query "$$Q"
+
+test: $(STAMP) chromium ## run the test suite (all but slow subprocess tests)
 	$(RUN_PYTEST) $(PY) -m "not slow and not ml" $(PYTEST_FLAGS)
 
 test-slow: $(STAMP) ## run the slow tests (kill and re-run, spark-submit) in subprocesses
@@ -84,6 +86,12 @@ emr-venv: build ## pack the EMR virtualenv (wheel + deps, no pyspark/delta-spark
 
 maintain: $(STAMP) ## OPTIMIZE + VACUUM the demo lake (DRY_RUN=true only lists what would happen)
 	$(PY) jobs/maintain.py lake.root=$(DEMO_DIR)/lake maintain.dry_run=$(or $(DRY_RUN),false)
+
+report: $(STAMP) ## render the HTML run report of the demo lake (funnel, dedup, concepts, lineage)
+	$(PY) jobs/report.py lake.root=$(DEMO_DIR)/lake export.out=$(DEMO_DIR)/export
+
+chromium: ## install Debian's chromium (the run report's browser test) when it is missing
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 spark-submit-line: $(STAMP) ## print the spark-submit line with the Delta package and confs
 	@$(PY) -m biomedica_spark.lake.session --submit-line

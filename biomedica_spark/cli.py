@@ -66,6 +66,18 @@ def _maintain(spark: SparkSession, cfg: DictConfig) -> None:
         raise SystemExit("maintain: some tables failed (see above); the others were maintained")
 
 
+def _report(spark: SparkSession, cfg: DictConfig) -> None:
+    from biomedica_spark.run_report.job import run_report
+
+    print(f"run report: {run_report(spark, cfg)}")
+
+
+def _pipeline(spark: SparkSession, cfg: DictConfig) -> None:
+    from biomedica_spark.pipeline import run_pipeline
+
+    run_pipeline(spark, cfg)
+
+
 JOBS: dict[str, Callable[[SparkSession, DictConfig], None]] = {
     "acquire": _acquire,
     "extract": _extract,
@@ -74,6 +86,8 @@ JOBS: dict[str, Callable[[SparkSession, DictConfig], None]] = {
     "export": _export,
     "annotate": _annotate,
     "maintain": _maintain,
+    "report": _report,
+    "pipeline": _pipeline,
 }
 
 
@@ -112,3 +126,11 @@ def annotate_main() -> None:
 
 def maintain_main() -> None:
     run_job("maintain", sys.argv[1:])
+
+
+def report_main() -> None:
+    run_job("report", sys.argv[1:])
+
+
+def pipeline_main() -> None:
+    run_job("pipeline", sys.argv[1:])
