@@ -7,9 +7,10 @@ import re
 import shutil
 import subprocess
 import tarfile
-from html.parser import HTMLParser
 
 import pytest
+
+from tests.support.report_page import ReportPage
 
 pytestmark = [pytest.mark.spark, pytest.mark.delta]
 
@@ -21,41 +22,6 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--no-first-run",
 )
-
-
-class FunnelRows(HTMLParser):
-    """Per `tr[data-stage]`: the text of its count cell and the whole row's text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.counts: dict[str, str] = {}
-        self.rows: dict[str, str] = {}
-        self.sections: set[str] = set()
-        self._stage: str | None = None
-        self._in_count = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "section" and values.get("id"):
-            self.sections.add(str(values["id"]))
-        if tag == "tr" and values.get("data-stage"):
-            self._stage = values["data-stage"]
-            self.counts[self._stage] = ""
-            self.rows[self._stage] = ""
-        if tag == "td" and self._stage and "count" in (values.get("class") or "").split():
-            self._in_count = True
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "td":
-            self._in_count = False
-        if tag == "tr":
-            self._stage = None
-
-    def handle_data(self, data: str) -> None:
-        if self._stage:
-            self.rows[self._stage] += data + " "
-            if self._in_count:
-                self.counts[self._stage] += data
 
 
 def _chromium() -> str:
@@ -110,7 +76,7 @@ def rendered_dom(spark, demo_lake, tmp_path_factory) -> str:  # type: ignore[no-
 
 
 def test_chromium_shows_the_funnel_numbers_of_the_lake(rendered_dom: str, demo_lake) -> None:  # type: ignore[no-untyped-def]
-    page = FunnelRows()
+    page = ReportPage()
     page.feed(rendered_dom)
     expected = expected_funnel(demo_lake)
     shown = {stage: int(text.replace(",", "")) for stage, text in page.counts.items()}
@@ -121,7 +87,7 @@ def test_chromium_shows_the_funnel_numbers_of_the_lake(rendered_dom: str, demo_l
 def test_chromium_shows_each_quarantine_reason_at_its_stage(rendered_dom: str, demo_lake) -> None:  # type: ignore[no-untyped-def]
     from biomedica_spark.run_report.funnel import QUARANTINE_STAGE_OF
 
-    page = FunnelRows()
+    page = ReportPage()
     page.feed(rendered_dom)
     quarantine = _table(demo_lake, "quarantine", ["stage", "reason_code"])
     grouped = quarantine.group_by(["stage", "reason_code"]).aggregate([([], "count_all")]).to_pylist()
@@ -132,7 +98,7 @@ def test_chromium_shows_each_quarantine_reason_at_its_stage(rendered_dom: str, d
 
 
 def test_chromium_shows_charts_and_lineage(rendered_dom: str, demo_lake) -> None:  # type: ignore[no-untyped-def]
-    page = FunnelRows()
+    page = ReportPage()
     page.feed(rendered_dom)
     assert {"funnel-section", "dedup", "concepts", "export", "lineage"} <= page.sections
     assert rendered_dom.count("<svg") >= 6 + 7  # six charts, one bar per funnel stage

@@ -3,47 +3,14 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 from biomedica_spark.run_report.funnel import Reason, build_funnel
 from biomedica_spark.run_report.html import ReportData, RunRow, bar_chart, format_count, render_report
 from biomedica_spark.run_report.manifests import ExportedSubset, UnreadableManifest
+from tests.support.report_page import ReportPage
 
 HOSTILE = '<script>alert("x")</script>'
 ATTRIBUTE_BREAKER = '"><img src=x onerror=alert(1)>'
-
-
-class _Page(HTMLParser):
-    """Tags, attributes, text and the funnel rows of a rendered page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.attributes: list[tuple[str, str | None]] = []
-        self.text: list[str] = []
-        self.stage_counts: dict[str, str] = {}
-        self._stage: str | None = None
-        self._in_count = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.attributes.extend(attrs)
-        values = dict(attrs)
-        if tag == "tr" and values.get("data-stage"):
-            self._stage = values["data-stage"]
-        if tag == "td" and self._stage and "count" in (values.get("class") or "").split():
-            self._in_count = True
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "td":
-            self._in_count = False
-        if tag == "tr":
-            self._stage = None
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-        if self._in_count and self._stage:
-            self.stage_counts[self._stage] = self.stage_counts.get(self._stage, "") + data
 
 
 def _data(**changes: object) -> ReportData:
@@ -88,8 +55,8 @@ def _data(**changes: object) -> ReportData:
     return ReportData(**values)  # type: ignore[arg-type]
 
 
-def _parse(page: str) -> _Page:
-    parsed = _Page()
+def _parse(page: str) -> ReportPage:
+    parsed = ReportPage()
     parsed.feed(page)
     parsed.close()
     return parsed
@@ -98,7 +65,7 @@ def _parse(page: str) -> _Page:
 def test_funnel_rows_carry_the_counts_in_order() -> None:
     page = render_report(_data())
     parsed = _parse(page)
-    assert parsed.stage_counts == {
+    assert parsed.counts == {
         "archives": "40",
         "articles": "1,234",
         "figures": "5,678",
@@ -108,7 +75,7 @@ def test_funnel_rows_carry_the_counts_in_order() -> None:
         "exported_samples": "—",
     }
     order = [m.group(1) for m in re.finditer(r'data-stage="([a-z_]+)"', page)]
-    assert order == list(parsed.stage_counts)
+    assert order == list(parsed.counts)
 
 
 def test_hostile_strings_are_text_never_markup() -> None:
@@ -171,7 +138,7 @@ def test_empty_lake_renders_placeholders() -> None:
         )
     )
     parsed = _parse(page)
-    assert set(parsed.stage_counts.values()) == {"—"}
+    assert set(parsed.counts.values()) == {"—"}
     text = "".join(parsed.text)
     assert "no export manifest found" in text and "no runs recorded" in text and "no data" in text
     assert "runs: AnalysisException: boom" in text
