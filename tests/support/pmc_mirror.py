@@ -23,6 +23,7 @@ import tarfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -423,6 +424,11 @@ class MotoS3:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         self.server.start()
+        # moto keeps every server's buckets in one in-process backend: start each mirror from nothing, or
+        # objects an earlier test uploaded (another version of an article) leak into this one.
+        reset = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=30):
+            pass
         return self
 
     def __exit__(self, *exc: object) -> None:
