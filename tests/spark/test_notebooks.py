@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.spark, pytest.mark.delta]
+# Each notebook runs in its own kernel process with its own Spark session: the slow lane (make test-slow).
+pytestmark = [pytest.mark.spark, pytest.mark.delta, pytest.mark.slow]
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 KERNEL = "biomedica-notebook-test"
