@@ -23,6 +23,7 @@ from biomedica_spark.extract.explode import ArchiveInput, ExtractSettings, explo
 from biomedica_spark.lake import schemas, staging
 from biomedica_spark.lake.delta_io import Lake, absolute_uri
 from biomedica_spark.lake.fs import require_folder
+from biomedica_spark.lake.session import temporary_conf
 from biomedica_spark.runs import RunRecorder
 
 if TYPE_CHECKING:
@@ -222,21 +223,20 @@ def _process_batch(
 
     stage_path = staging.stage_path(lake, "extract", recorder.run_id)
     explode = _explode_udf(spark, settings, recorder.run_id)
-    previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
-    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(int(cfg.extract.archives_per_task)))
-    try:
-        with recorder.timed("explode_and_stage"):
-            # Partitioned by kind, so each MERGE below reads only its own rows' files; uncompressed,
-            # since the bulk of it is image bytes that are compressed already and read back once.
-            (
-                work.mapInArrow(explode, stage_ddl())
-                .write.mode("overwrite")
-                .option("compression", "none")
-                .partitionBy("kind")
-                .parquet(stage_path)
-            )
-    finally:
-        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous or "10000")
+    task_settings = {
+        "spark.sql.execution.arrow.maxRecordsPerBatch": str(int(cfg.extract.archives_per_task)),
+        "spark.sql.files.openCostInBytes": str(int(cfg.extract.file_open_cost_bytes)),
+    }
+    with temporary_conf(spark, task_settings), recorder.timed("explode_and_stage"):
+        # Partitioned by kind, so each MERGE below reads only its own rows' files; uncompressed,
+        # since the bulk of it is image bytes that are compressed already and read back once.
+        (
+            work.mapInArrow(explode, stage_ddl())
+            .write.mode("overwrite")
+            .option("compression", "none")
+            .partitionBy("kind")
+            .parquet(stage_path)
+        )
     stage = spark.read.parquet(stage_path)
     unchanged = _record_stage_counts(stage, recorder)
     reprocessing = any(r["known_sha256"] is not None for r in batch)

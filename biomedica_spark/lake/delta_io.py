@@ -329,22 +329,16 @@ class Lake:
         it deletes (or, dry run, would delete) and a few of their paths. `enforce_retention_check=False`
         lifts Delta's safety floor for this call only (the session setting is restored afterwards)."""
         statement = f"VACUUM {self._sql_target(table)} RETAIN {retention_hours:.6f} HOURS"
+        from biomedica_spark.lake.session import temporary_conf
+
         check_key = "spark.databricks.delta.retentionDurationCheck.enabled"
-        previous = self.spark.conf.get(check_key, None)
-        if not enforce_retention_check:
-            self.spark.conf.set(check_key, "false")
-        try:
+        with temporary_conf(self.spark, {} if enforce_retention_check else {check_key: "false"}):
             # The dry run lists what the real VACUUM deletes: counted here, never collected whole.
             listed = self.spark.sql(f"{statement} DRY RUN")
             count = listed.count()
             sample = [str(row["path"]) for row in listed.limit(5).collect()]
             if count and not dry_run:
                 self.spark.sql(statement).collect()
-        finally:
-            if previous is None:
-                self.spark.conf.unset(check_key)
-            else:
-                self.spark.conf.set(check_key, previous)
         return count, sample
 
     def _create(self, table: str, schema: StructType) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -81,6 +83,23 @@ def _apply_session_confs(session: SparkSession, cfg: DictConfig | None) -> Spark
         ansi = str(cfg.spark.conf.get("spark.sql.ansi.enabled", "false"))
     session.conf.set("spark.sql.ansi.enabled", ansi)
     return session
+
+
+@contextmanager
+def temporary_conf(session: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """Session settings for one step, put back as they were afterwards (unset if they were unset). Spark
+    reads most of them when it plans a query, so the step's action must run inside the block."""
+    previous = {key: session.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        session.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, old in previous.items():
+            if old is None:
+                session.conf.unset(key)
+            else:
+                session.conf.set(key, old)
 
 
 if __name__ == "__main__":
