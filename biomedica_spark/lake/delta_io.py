@@ -69,6 +69,22 @@ def dedup_by_key(df: DataFrame, keys: Sequence[str], order_by: Sequence[str] = (
     return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
 
+def dedup_wide_by_key(df: DataFrame, keys: Sequence[str], order_by: Sequence[str]) -> DataFrame:
+    """`dedup_by_key` for rows too wide to shuffle (image bytes): the ranking runs on the key and order
+    columns alone, and the winners pick their rows through a broadcast semi-join, so the wide rows never
+    move. `order_by` are plain column names that, with the keys, identify a row; the winners (one small
+    row per key) must fit in a broadcast."""
+    from pyspark.sql import functions as F
+
+    identity = [*keys, *order_by]
+    winners = dedup_by_key(df.select(*identity), keys, order_by)
+    return (
+        df.alias("s")
+        .join(F.broadcast(winners).alias("w"), F.expr(null_safe_on(identity, "w", "s")), "left_semi")
+        .select("s.*")
+    )
+
+
 @dataclass(frozen=True)
 class TableDetail:
     """What DESCRIBE DETAIL says about a table's current version."""
@@ -187,10 +203,13 @@ class Lake:
         return {t: v for t in tables if (v := self.version(t)) is not None}
 
     # writes --------------------------------------------------------------------------------------
-    def insert_new(self, table: str, df: DataFrame, order_by: Sequence[str] = ()) -> None:
-        """Insert rows whose key is not in the table yet; existing rows are never touched."""
+    def insert_new(
+        self, table: str, df: DataFrame, order_by: Sequence[str] = (), wide_rows: bool = False
+    ) -> None:
+        """Insert rows whose key is not in the table yet; existing rows are never touched. `wide_rows`:
+        deduplicate with `dedup_wide_by_key` (then `order_by` must be column names identifying a row)."""
         keys = schemas.KEYS[table]
-        source = dedup_by_key(df, keys, order_by)
+        source = dedup_wide_by_key(df, keys, order_by) if wide_rows else dedup_by_key(df, keys, order_by)
         self._commit(
             table,
             self._delta_table(table)
