@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 EXTRACT_TABLES = ("sources", "articles", "figures", "images", "quarantine", "runs")
 STAGE_KINDS = ("source", "article", "figure", "image", "quarantine")
+# Up to this many image rows in a batch, the images are deduplicated by a broadcast of (sha256, path,
+# member) rows, ~200 bytes each, instead of a shuffle of their bytes.
+MAX_IMAGES_RANKED_NARROW = 1_000_000
 STAGE_TABLE_OF = {
     "source": "sources",
     "article": "articles",
@@ -85,12 +88,13 @@ def run_extract(spark: SparkSession, cfg: DictConfig) -> ExtractResult:
     settings = settings_from_config(cfg)
     staging.clear_stale(lake, "extract")
 
-    listing = list_landing(spark, landing)
-    todo = plan_work(listing, lake.read("sources")).cache()
-    counts = {
-        r["action"]: int(r["n"])
-        for r in todo.groupBy("action").count().withColumnRenamed("count", "n").collect()
-    }
+    with recorder.timed("list_and_plan"):
+        listing = list_landing(spark, landing, int(cfg.extract.stat_tasks))
+        todo = plan_work(listing, lake.read("sources")).cache()
+        counts = {
+            r["action"]: int(r["n"])
+            for r in todo.groupBy("action").count().withColumnRenamed("count", "n").collect()
+        }
     listed = sum(counts.values())
     recorder.count("archives_listed", listed)
     recorder.count("archives_already_done", counts.get("done", 0))
@@ -120,14 +124,21 @@ def run_extract(spark: SparkSession, cfg: DictConfig) -> ExtractResult:
     return ExtractResult(recorder.run_id, listed, processed, unchanged, counts.get("done", 0))
 
 
-def list_landing(spark: SparkSession, root: str) -> DataFrame:
+def stat_settings(stat_tasks: int) -> dict[str, str]:
+    """Spark lists folders and stats explicit files with one task per path (up to 10,000 tasks), which
+    costs far more than the look-ups themselves; a few tasks per core do the same look-ups."""
+    return {"spark.sql.sources.parallelPartitionDiscovery.parallelism": str(stat_tasks)}
+
+
+def list_landing(spark: SparkSession, root: str, stat_tasks: int = 16) -> DataFrame:
     """Every file under the landing zone (recursive; Spark skips `_`- and `.`-prefixed names).
 
     Selecting no `content` column means binaryFile reads no file bytes here, only the listing. Spark's
     file scan drops 0-byte files, so those are recovered from the file index and stat-ed on the driver:
     an empty archive must become a quarantine row, not vanish.
     """
-    files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(root)
+    with temporary_conf(spark, stat_settings(stat_tasks)):
+        files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(root)
     scanned = files.select("path", "length", "modificationTime")
     indexed = spark.createDataFrame([(_as_path_column(p),) for p in files.inputFiles()], "path string")
     empty = [r["path"] for r in indexed.join(scanned, "path", "left_anti").collect()]
@@ -203,12 +214,13 @@ def _process_batch(
     )
     frames = []
     if small:
-        content = (
-            spark.read.format("binaryFile")
-            .option("ignoreMissingFiles", "true")
-            .load([r["path"] for r in small])
-            .join(F.broadcast(todo_df), "path")
-        )
+        with temporary_conf(spark, stat_settings(int(cfg.extract.stat_tasks))):
+            content = (
+                spark.read.format("binaryFile")
+                .option("ignoreMissingFiles", "true")
+                .load([r["path"] for r in small])
+                .join(F.broadcast(todo_df), "path")
+            )
         frames.append(content.select("path", "length", "modificationTime", "content", "known_sha256"))
     if large:
         # Streamed by path inside the worker: these bytes never pass through the JVM.
@@ -238,9 +250,9 @@ def _process_batch(
             .parquet(stage_path)
         )
     stage = spark.read.parquet(stage_path)
-    unchanged = _record_stage_counts(stage, recorder)
+    unchanged, staged_images = _record_stage_counts(stage, recorder)
     reprocessing = any(r["known_sha256"] is not None for r in batch)
-    _commit_stage(lake, stage, recorder, reprocessing)
+    _commit_stage(lake, stage, recorder, reprocessing, staged_images)
     staging.remove(stage_path)
     return len(batch), unchanged
 
@@ -288,7 +300,9 @@ def _stage_rows(exploded: Any) -> Iterator[dict[str, Any]]:
             yield {"kind": kind, kind: row}
 
 
-def _commit_stage(lake: Lake, stage: DataFrame, recorder: RunRecorder, reprocessing: bool) -> None:
+def _commit_stage(
+    lake: Lake, stage: DataFrame, recorder: RunRecorder, reprocessing: bool, staged_images: int
+) -> None:
     """MERGE one staged batch in DESIGN's order; `reprocessing`: the batch holds changed archives."""
 
     def rows(kind: str) -> DataFrame:
@@ -298,7 +312,14 @@ def _commit_stage(lake: Lake, stage: DataFrame, recorder: RunRecorder, reprocess
     reprocessed = sources.where("status <> 'unchanged'").select("source_path")
 
     with recorder.timed("merge_images"):
-        lake.insert_new("images", rows("image"), order_by=["first_source_path", "first_member_path"])
+        # (image_sha256, first_source_path, first_member_path) identifies a staged image row: ranked
+        # without its bytes while the batch's winners fit in a broadcast.
+        lake.insert_new(
+            "images",
+            rows("image"),
+            order_by=["first_source_path", "first_member_path"],
+            wide_rows=staged_images <= MAX_IMAGES_RANKED_NARROW,
+        )
     with recorder.timed("merge_quarantine"):
         if reprocessing:  # a changed archive's earlier quarantine rows describe bytes that are gone
             lake.delete_matching("quarantine", reprocessed, "t.source_path = s.source_path")
@@ -309,9 +330,10 @@ def _commit_stage(lake: Lake, stage: DataFrame, recorder: RunRecorder, reprocess
         lake.upsert("sources", sources)
 
 
-def _record_stage_counts(stage: DataFrame, recorder: RunRecorder) -> int:
-    """Rows staged per kind and quarantine rows per reason, in one pass; returns unchanged archives."""
-    unchanged = 0
+def _record_stage_counts(stage: DataFrame, recorder: RunRecorder) -> tuple[int, int]:
+    """Rows staged per kind and quarantine rows per reason, in one pass; returns the batch's unchanged
+    archives and staged image rows."""
+    unchanged = images = 0
     grouped = stage.groupBy("kind", "source.status", "quarantine.reason_code").count().collect()
     for kind, status, reason, n in grouped:
         recorder.add_count(f"{kind}_rows_staged", n)
@@ -319,7 +341,9 @@ def _record_stage_counts(stage: DataFrame, recorder: RunRecorder) -> int:
             recorder.add_count(f"quarantine.{reason}", n)
         elif kind == "source" and status == "unchanged":
             unchanged += n
-    return unchanged
+        elif kind == "image":
+            images += n
+    return unchanged, images
 
 
 def _commit_articles(lake: Lake, staged_articles: DataFrame, staged_figures: DataFrame) -> None:
