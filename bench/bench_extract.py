@@ -90,7 +90,7 @@ def peers_pass(paths: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def job_pass(landing: Path, lake: Path, master: str) -> tuple[float, dict[str, int]]:
+def job_pass(landing: Path, lake: Path, master: str) -> tuple[float, dict[str, int], dict[str, int]]:
     import shutil
 
     from biomedica_spark.config import load_config
@@ -103,10 +103,13 @@ def job_pass(landing: Path, lake: Path, master: str) -> tuple[float, dict[str, i
     spark = get_spark(cfg)
     spark.range(1).count()  # session start and JVM warm-up are excluded
     start = time.perf_counter()
-    run_extract(spark, cfg)
+    result = run_extract(spark, cfg)
     elapsed = time.perf_counter() - start
     summary = extract_summary(spark, cfg)
-    return elapsed, {k: v for k, v in summary.items() if isinstance(v, int)}
+    # Where the job's time went: the phases the run recorded in its `runs` row (ms.<phase>).
+    run = spark.read.format("delta").load(str(lake / "runs")).where(f"run_id = '{result.run_id}'").first()
+    phases = {k[3:]: int(v) for k, v in sorted((run["counts"] if run else {}).items()) if k.startswith("ms.")}
+    return elapsed, {k: v for k, v in summary.items() if isinstance(v, int)}, phases
 
 
 def main() -> None:
@@ -135,7 +138,7 @@ def main() -> None:
     floor_s = floor_pass(paths)
     peers_paths = paths[: args.peers_sample]
     peers_s = peers_pass(peers_paths) * len(paths) / len(peers_paths)
-    job_s, summary = job_pass(landing, args.workdir / "lake", args.master)
+    job_s, summary, phases = job_pass(landing, args.workdir / "lake", args.master)
 
     floor_rate = len(paths) / floor_s * cores
     job_rate = len(paths) / job_s
@@ -154,6 +157,7 @@ def main() -> None:
         "projected_core_hours_6_4M_articles_peers": round(
             ARTICLES_TO_PROJECT / (len(paths) / peers_s) / 3600, 1
         ),
+        "job_phases_ms": phases,
         "tables": summary,
         "cpu_count": os.cpu_count(),
     }
