@@ -136,10 +136,12 @@ def list_landing(spark: SparkSession, root: str, stat_tasks: int = 16) -> DataFr
     Selecting no `content` column means binaryFile reads no file bytes here, only the listing. Spark's
     file scan drops 0-byte files, so those are recovered from the file index and stat-ed on the driver:
     an empty archive must become a quarantine row, not vanish.
+    The listing keeps at most `stat_tasks` partitions: split like a read of the archives' bytes (a task
+    per ~128 MB), it would make every job over the listing start a hundred tasks per 3,000 archives.
     """
     with temporary_conf(spark, stat_settings(stat_tasks)):
         files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(root)
-    scanned = files.select("path", "length", "modificationTime")
+    scanned = files.select("path", "length", "modificationTime").coalesce(stat_tasks)
     indexed = spark.createDataFrame([(_as_path_column(p),) for p in files.inputFiles()], "path string")
     empty = [r["path"] for r in indexed.join(scanned, "path", "left_anti").collect()]
     if not empty:
