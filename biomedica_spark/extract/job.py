@@ -254,7 +254,8 @@ def _process_batch(
     stage = spark.read.parquet(stage_path)
     unchanged, staged_images = _record_stage_counts(stage, recorder)
     reprocessing = any(r["known_sha256"] is not None for r in batch)
-    _commit_stage(lake, stage, recorder, reprocessing, staged_images)
+    with lake.merging_fixed_sources():  # each MERGE source: the staged Parquet, or keys derived from it
+        _commit_stage(lake, stage, recorder, reprocessing, staged_images)
     staging.remove(stage_path)
     return len(batch), unchanged
 
@@ -356,6 +357,9 @@ def _commit_articles(lake: Lake, staged_articles: DataFrame, staged_figures: Dat
 
     best = dedup_by_key(staged_articles, ["article_key"], current_version.preference_order())
     existing = lake.read("articles").alias("t")
+    # Which copy wins, as a few small columns per article, checkpointed: the MERGEs below run on
+    # merging_fixed_sources, so each must see the same winners in both of its passes, even after the
+    # articles upsert has changed what `existing` reads.
     winners = (
         best.alias("s")
         .join(existing, F.col("s.article_key") == F.col("t.article_key"), "left")
@@ -364,23 +368,26 @@ def _commit_articles(lake: Lake, staged_articles: DataFrame, staged_figures: Dat
             | F.expr(current_version.preferred_over("s", "t"))
             | (F.col("s.source_path") == F.col("t.source_path"))
         )
-        .select("s.*", F.col("t.article_key").isNotNull().alias("_replaces"))
-        .cache()
+        .select(
+            "s.article_key",
+            "s.source_path",
+            "s.figure_count",
+            F.col("t.article_key").isNotNull().alias("_replaces"),
+        )
+        .localCheckpoint(eager=True)
     )
-    # Stable if recomputed after the upsert: a row already written matches on its own source_path.
-    replaces_existing = winners.where("_replaces").count() > 0
+    winning_copy = winners.select("article_key", "source_path")
     # The PubMed columns belong to the enrich job: a re-extracted article keeps them.
-    lake.upsert("articles", winners.drop("_replaces"), preserve=schemas.ARTICLE_ENRICHMENT_COLUMNS)
-    current = winners.select("article_key", "source_path", "figure_count")
-    if replaces_existing:  # figures of a superseded copy (or beyond the new copy's count) must go
+    lake.upsert(
+        "articles",
+        best.join(winning_copy, ["article_key", "source_path"], "left_semi"),
+        preserve=schemas.ARTICLE_ENRICHMENT_COLUMNS,
+    )
+    if winners.where("_replaces").count():  # figures of a superseded copy (or beyond the new count) go
         lake.delete_matching(
             "figures",
-            current,
+            winners,
             "t.article_key = s.article_key"
             " AND (t.source_path <> s.source_path OR t.ordinal >= s.figure_count)",
         )
-    figures = staged_figures.join(
-        current.select("article_key", "source_path"), ["article_key", "source_path"]
-    )
-    lake.upsert("figures", figures)
-    winners.unpersist()
+    lake.upsert("figures", staged_figures.join(winning_copy, ["article_key", "source_path"], "left_semi"))

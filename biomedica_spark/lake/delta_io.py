@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from biomedica_spark import faults
 from biomedica_spark.lake import schemas
+from biomedica_spark.lake.session import temporary_conf
 
 if TYPE_CHECKING:
     from delta.tables import DeltaTable
@@ -241,6 +243,14 @@ class Lake:
             merge = merge.whenMatchedUpdateAll(condition=update_when)
         self._commit(table, merge.whenNotMatchedInsertAll().execute)
 
+    @contextmanager
+    def merging_fixed_sources(self) -> Iterator[None]:
+        """For MERGEs whose source keeps its keys however often it is computed: built from Parquet written
+        once (a run's staging). Delta copies any non-Delta source to local disk before a MERGE, lest its
+        two passes (find the files holding matched keys, then rewrite them) see different keys."""
+        with temporary_conf(self.spark, {"spark.databricks.delta.merge.materializeSource": "none"}):
+            yield
+
     def update_columns(self, table: str, df: DataFrame, columns: Sequence[str]) -> int:
         """Set `columns` of the rows `df` matches by key, where a value differs (null-safe); other columns
         and unmatched keys are left alone. Returns the rows changed; nothing to change means no commit."""
@@ -348,8 +358,6 @@ class Lake:
         it deletes (or, dry run, would delete) and a few of their paths. `enforce_retention_check=False`
         lifts Delta's safety floor for this call only (the session setting is restored afterwards)."""
         statement = f"VACUUM {self._sql_target(table)} RETAIN {retention_hours:.6f} HOURS"
-        from biomedica_spark.lake.session import temporary_conf
-
         check_key = "spark.databricks.delta.retentionDurationCheck.enabled"
         with temporary_conf(self.spark, {} if enforce_retention_check else {check_key: "false"}):
             # The dry run lists what the real VACUUM deletes: counted here, never collected whole.
