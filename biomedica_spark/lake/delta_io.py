@@ -168,14 +168,17 @@ class Lake:
         self.spark.sql(f"CREATE TABLE IF NOT EXISTS {self.name(table)} USING delta LOCATION '{location}'")
 
     def _registered_location(self, table: str) -> str | None:
-        """Where the catalog entry points; None when its folder is gone (a deleted lake)."""
+        """Where the catalog entry points; None when it cannot be read (its folder is gone: a deleted
+        lake). The catalog entry says it: DESCRIBE DETAIL would also size the table from its snapshot,
+        which costs seconds per table the first time in a session."""
         from pyspark.errors import AnalysisException
 
         try:
-            row = self.spark.sql(f"DESCRIBE DETAIL {self.name(table)}").first()
+            described = self.spark.sql(f"DESCRIBE TABLE EXTENDED {self.name(table)}")
+            rows = described.where("col_name = 'Location'").collect()
         except AnalysisException:
             return None
-        return None if row is None else str(row["location"])
+        return str(rows[0]["data_type"]) if rows else None
 
     def exists(self, table: str) -> bool:
         if self.mode == "unity":
