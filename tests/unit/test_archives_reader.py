@@ -444,8 +444,9 @@ def test_empty_file() -> None:
     [
         (random.Random(5).randbytes(4096), "PMC1.tar.gz"),
         (b"<html>404 Not Found</html>", "PMC1.tar.gz"),
-        (gzip.compress(XML), "PMC1.tar.gz"),  # gzip holding no tar
+        (gzip.compress(XML, mtime=0), "PMC1.tar.gz"),  # gzip holding no tar
     ],
+    ids=["random-bytes", "html-page", "gzip-without-tar"],  # one id in every pytest-xdist worker
 )
 def test_unknown_formats_are_unsupported(data: bytes, name: str) -> None:
     contents = read_archive(data, name, keep_all)
