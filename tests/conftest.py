@@ -13,6 +13,40 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS_ARCHIVE = REPO.parent / "shared" / "corpus" / "pmc-real.tar.gz"
 
 
+TEST_SESSION_CONFS = {"spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
+
+# Fixtures built once per test process that cost minutes: tests using one share an xdist worker.
+SHARED_SESSION_FIXTURES = ("demo_lake",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`-n 2 --dist loadgroup`, as `make test` runs) each module's tests stay on one
+    worker, so its module-scoped fixtures (a lake built by several jobs) are built once; the modules
+    on a shared session fixture go to one worker together, so it too is built once. (Collection runs
+    in the workers, where xdist reports `dist` as "no": only its plugin's presence is checked.)
+
+    Groups are handed out in collection order (`--no-loadscope-reorder`), so the costly ones go
+    first (the shared fixtures, then whatever runs jobs) and the many quick unit tests fill in last."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    modules_on: dict[str, str] = {}
+    for item in items:
+        for fixture in SHARED_SESSION_FIXTURES:
+            if fixture in getattr(item, "fixturenames", ()):
+                modules_on[item.nodeid.split("::")[0]] = fixture
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(modules_on.get(module, module)))
+
+    def cost_rank(item: pytest.Item) -> int:
+        if item.nodeid.split("::")[0] in modules_on:
+            return 0
+        return 1 if item.get_closest_marker("spark") or item.get_closest_marker("slow") else 2
+
+    items.sort(key=cost_rank)  # stable: a module's tests keep their order
+
+
 @pytest.fixture(scope="session")
 def real_corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The unpacked real corpus (`pmc-real/`): BIOMEDICA_CORPUS_DIR, else BIOMEDICA_CORPUS (the
@@ -36,6 +70,11 @@ def spark() -> Iterator[object]:
 
     cfg = load_config(["spark.master='local[2]'"])
     session = get_spark(cfg)
+    # The tests' tables hold a few rows, where compiling generated code for every query costs more than
+    # running it: interpret instead (about 15% of the Spark tests' time). Jobs run as subprocesses
+    # (make test-slow) and make demo keep Spark's code generation.
+    for key, value in TEST_SESSION_CONFS.items():
+        session.conf.set(key, value)
     yield session
     session.stop()
 
