@@ -1,18 +1,23 @@
 """Faults injected into real extract runs (subprocesses, their own Spark): a Python worker killed
-mid-task, the driver killed between two Delta commits, two runs at once on the same input. After each,
-the tables hold exactly what one uninterrupted run writes (full contents, volatile columns aside).
+mid-task, the driver killed between two Delta commits, the whole process group killed mid-run, two
+runs at once on the same input. After each, the tables hold exactly what one uninterrupted run writes
+(full contents, volatile columns aside).
 
-The kills come from the hooks in `biomedica_spark/faults.py`, switched on by environment variables.
+The first kills come from the hooks in `biomedica_spark/faults.py`, switched on by environment
+variables; the process group is killed from outside with SIGKILL, as an operator or a node loss would.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from biomedica_spark import faults
-from slow.test_extract_process import _job, _table_rows
+from slow.test_extract_process import _committed_versions, _job, _table_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.delta]
 
@@ -80,6 +85,28 @@ def test_the_driver_killed_between_commits_then_a_rerun_equals_one_run(
     assert len(interrupted["articles"]) > 0 and interrupted != reference  # it died midway
 
     monkeypatch.delenv(faults.EXIT_AFTER_COMMITS)
+    code, out = _run(_args(landing, lake))
+    assert code == 0, out[-4000:]
+    assert _contents(lake) == reference
+
+
+def test_the_process_group_killed_mid_run_then_a_rerun_equals_one_run(
+    landing: Path, reference: dict, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    victim = _job(_args(landing, lake))
+    deadline = time.monotonic() + TIMEOUT
+    # Kill after the second batch's figures commit, before its sources commit: the first batch is
+    # done, the second half-committed and the third not begun (24 archives, 8 per batch).
+    while time.monotonic() < deadline and victim.poll() is None:
+        if _committed_versions(lake / "figures") >= 3:
+            break
+        time.sleep(0.2)
+    assert victim.poll() is None, "the run finished before it could be killed"
+    os.killpg(victim.pid, signal.SIGKILL)  # the driver, its JVM and its Python workers at once
+    victim.wait(timeout=60)
+    assert _contents(lake) != reference  # it died midway
+
     code, out = _run(_args(landing, lake))
     assert code == 0, out[-4000:]
     assert _contents(lake) == reference

@@ -1,4 +1,5 @@
-"""Process-level behaviour of the extract job: kill midway and re-run, and spark-submit.
+"""The extract job under spark-submit with the line `make spark-submit-line` prints, and the helpers
+the process-level tests share (kills and re-runs are in test_extract_faults.py).
 
 Each test runs jobs as subprocesses (their own Spark), so they are slow and live in `make test-slow`.
 """
@@ -6,10 +7,8 @@ Each test runs jobs as subprocesses (their own Spark), so they are slow and live
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -53,37 +52,8 @@ def sample_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("sample")
     landing = root / "landing"
-    generate_corpus(landing, profile="small", archives=60, seed=11)
+    generate_corpus(landing, profile="small", archives=8, seed=11)
     return landing
-
-
-def test_killed_run_then_rerun_equals_an_uninterrupted_run(sample_landing: Path, tmp_path: Path) -> None:
-    common = [f"landing.root={sample_landing}", "extract.batch_archives=12", "spark.master='local[2]'"]
-    reference = tmp_path / "reference"
-    done = _job([*common, f"lake.root={reference}"])
-    out, _ = done.communicate(timeout=900)
-    assert done.returncode == 0, out
-
-    killed_lake = tmp_path / "killed"
-    victim = _job([*common, f"lake.root={killed_lake}"])
-    deadline = time.monotonic() + 600
-    # Kill once at least one batch is committed but before the run is over (a batch commits
-    # images, quarantine, articles, figures, then sources).
-    while time.monotonic() < deadline and victim.poll() is None:
-        if _committed_versions(killed_lake / "figures") >= 3:
-            break
-        time.sleep(0.2)
-    assert victim.poll() is None, (
-        "the run finished before it could be killed: raise archives or lower batch size"
-    )
-    os.killpg(victim.pid, signal.SIGKILL)
-    victim.wait(timeout=60)
-
-    rerun = _job([*common, f"lake.root={killed_lake}"])
-    out, _ = rerun.communicate(timeout=900)
-    assert rerun.returncode == 0, out
-    for table in ("sources", "articles", "figures", "images", "quarantine"):
-        assert _table_rows(killed_lake, table) == _table_rows(reference, table), table
 
 
 def test_spark_submit_with_the_printed_line(sample_landing: Path, tmp_path: Path) -> None:
