@@ -17,6 +17,15 @@ TEST_SESSION_CONFS = {"spark.sql.codegen.wholeStage": "false", "spark.sql.codege
 
 # Fixtures built once per test process that cost minutes: tests using one share an xdist worker.
 SHARED_SESSION_FIXTURES = ("demo_lake",)
+# The longest modules (measured; a wrong entry only costs time): started first, so no worker is left
+# with one of them at the end while the other idles.
+LONGEST_MODULES = (
+    "tests/slow/test_extract_faults.py",
+    "tests/spark/test_pipeline.py",
+    "tests/spark/test_annotate_job.py",
+    "tests/spark/test_dedup_job.py",
+    "tests/spark/test_export_job.py",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
@@ -27,7 +36,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     in the workers, where xdist reports `dist` as "no": only its plugin's presence is checked.)
 
     Groups are handed out in collection order (`--no-loadscope-reorder`), so the costly ones go
-    first (the shared fixtures, then whatever runs jobs) and the many quick unit tests fill in last."""
+    first (the longest modules, the shared fixtures, then whatever runs jobs) and the many quick unit
+    tests fill in last."""
     if not config.pluginmanager.hasplugin("xdist"):
         return
     modules_on: dict[str, str] = {}
@@ -39,10 +49,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(modules_on.get(module, module)))
 
-    def cost_rank(item: pytest.Item) -> int:
-        if item.nodeid.split("::")[0] in modules_on:
-            return 0
-        return 1 if item.get_closest_marker("spark") or item.get_closest_marker("slow") else 2
+    def cost_rank(item: pytest.Item) -> tuple[int, int]:
+        module = item.nodeid.split("::")[0]
+        if module in LONGEST_MODULES:
+            return 0, LONGEST_MODULES.index(module)
+        if module in modules_on:
+            return 1, 0
+        return (2 if item.get_closest_marker("spark") or item.get_closest_marker("slow") else 3), 0
 
     items.sort(key=cost_rank)  # stable: a module's tests keep their order
 
