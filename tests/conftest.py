@@ -84,7 +84,7 @@ def spark() -> Iterator[object]:
     cfg = load_config(["spark.master='local[2]'"])
     session = get_spark(cfg)
     # The tests' tables hold a few rows, where compiling generated code for every query costs more than
-    # running it: interpret instead (about 15% of the Spark tests' time). Jobs run as subprocesses
+    # running it: interpret instead (test_export_job: 295 s -> 247 s). Jobs run as subprocesses
     # (make test-slow) and make demo keep Spark's code generation.
     for key, value in TEST_SESSION_CONFS.items():
         session.conf.set(key, value)
