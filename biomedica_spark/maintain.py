@@ -56,6 +56,7 @@ class MaintainSettings:
     retention_hours: float
     allow_short_retention: bool
     table_properties: dict[str, str]
+    vacuum_listing_tasks: int = 0
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.tables) - set(schemas.TABLES))
@@ -65,6 +66,11 @@ class MaintainSettings:
             )
         if self.retention_hours < 0:
             raise ValueError(f"maintain.retention_hours must not be negative, got {self.retention_hours}")
+        if self.vacuum_listing_tasks < 0:
+            raise ValueError(
+                f"maintain.vacuum_listing_tasks must be 0 (the session's default) or more, "
+                f"got {self.vacuum_listing_tasks}"
+            )
         if self.optimize_min_files < 2:
             raise ValueError(f"maintain.optimize_min_files must be at least 2, got {self.optimize_min_files}")
 
@@ -85,6 +91,7 @@ def settings_from_config(cfg: DictConfig) -> MaintainSettings:
         retention_hours=float(m.retention_hours),
         allow_short_retention=bool(m.allow_short_retention),
         table_properties={str(k): str(v) for k, v in m.table_properties.items()},
+        vacuum_listing_tasks=int(m.get("vacuum_listing_tasks", 0)),
     )
 
 
@@ -221,6 +228,7 @@ def _maintain_table(lake: Lake, plan: TablePlan, settings: MaintainSettings) -> 
             settings.retention_hours,
             dry_run=settings.dry_run,
             enforce_retention_check=not settings.allow_short_retention,
+            listing_tasks=settings.vacuum_listing_tasks,
         )
     if not settings.dry_run:
         outcome.files_after = lake.detail(plan.table).files

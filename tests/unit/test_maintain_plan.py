@@ -93,6 +93,7 @@ class _LakeThatFailsOn:
     def __init__(self, failing: str) -> None:
         self.failing = failing
         self.calls: list[tuple[str, str]] = []
+        self.listing_tasks: int | None = None
 
     def _call(self, name: str, table: str) -> None:
         self.calls.append((name, table))
@@ -107,9 +108,10 @@ class _LakeThatFailsOn:
         return 20, 1
 
     def vacuum(
-        self, table: str, hours: float, dry_run: bool, enforce_retention_check: bool
+        self, table: str, hours: float, dry_run: bool, enforce_retention_check: bool, listing_tasks: int
     ) -> tuple[int, list]:
         self._call("vacuum", table)
+        self.listing_tasks = listing_tasks
         return 0, []
 
     def detail(self, table: str) -> TableDetail:
@@ -130,3 +132,17 @@ def test_one_failing_table_is_reported_and_the_others_are_still_maintained() -> 
     assert ("vacuum", "pairs") in lake.calls
     lines = summary_lines(MaintainResult("r1", False, 720.0, outcomes))
     assert "FAILED: RuntimeError" in lines[1] and "did optimize: removed 20, added 1" in lines[2]
+
+
+def test_vacuum_runs_with_the_configured_listing_tasks() -> None:
+    from biomedica_spark.maintain import _maintain_table
+
+    settings = _settings(vacuum_listing_tasks=4)
+    lake = _LakeThatFailsOn("none")
+    _maintain_table(lake, plan_table("pairs", TableDetail(1, 10, {}), settings), settings)  # type: ignore[arg-type]
+    assert lake.listing_tasks == 4
+
+
+def test_negative_vacuum_listing_tasks_are_refused() -> None:
+    with pytest.raises(ValueError, match="vacuum_listing_tasks"):
+        _settings(vacuum_listing_tasks=-1)
