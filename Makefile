@@ -14,6 +14,8 @@ PYTEST_FLAGS ?=
 # processes keep both cores busy: about half the wall time on this 2-core machine. 0 runs in-process.
 PYTEST_WORKERS ?= 2
 XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+# Every lane prints its slowest tests, so a CI log shows where the time went.
+DURATIONS = --durations=25
 # pytest exits 5 when it collected nothing: a lane that runs no test is an error here, never a silent pass.
 RUN_PYTEST = bash scripts/run_pytest.sh
 
@@ -40,10 +42,10 @@ sql: $(STAMP) ## run a query on the lake with every table registered: make sql Q
 	@$(PY) jobs/sql.py lake.root=$(or $(LAKE),$(DEMO_DIR)/lake) --query "$$Q"
 
 test: $(STAMP) chromium ## run the test suite (all but slow subprocess tests)
-	$(RUN_PYTEST) $(PY) -m "not slow and not ml" $(XDIST) $(PYTEST_FLAGS)
+	$(RUN_PYTEST) $(PY) -m "not slow and not ml" $(XDIST) $(DURATIONS) $(PYTEST_FLAGS)
 
 test-slow: $(STAMP) ## run the slow tests (kill and re-run, spark-submit) in subprocesses
-	$(RUN_PYTEST) $(PY) -m slow $(XDIST) $(PYTEST_FLAGS)
+	$(RUN_PYTEST) $(PY) -m slow $(XDIST) $(DURATIONS) $(PYTEST_FLAGS)
 
 $(STAMP35): pyproject.toml requirements/spark35.txt
 	$(PYTHON) -m venv $(VENV35)
@@ -61,7 +63,7 @@ SPARK35_TESTS = $(addprefix tests/spark/test_,extract_generated.py extract_hosti
 	export_filters.py acquire_job.py enrich_job.py maintain.py::test_optimize_compacts_small_files_and_records_a_run)
 
 test-spark35: $(STAMP35) ## run the extract tests and every job once on pyspark 3.5 + delta-spark 3.3
-	$(RUN_PYTEST) $(VENV35)/bin/python -m "spark and not slow" $(SPARK35_TESTS) $(XDIST) $(PYTEST_FLAGS)
+	$(RUN_PYTEST) $(VENV35)/bin/python -m "spark and not slow" $(SPARK35_TESTS) $(XDIST) $(DURATIONS) $(PYTEST_FLAGS)
 
 $(STAMPML): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENVML)

@@ -145,6 +145,11 @@ class Lake:
     # lifecycle ----------------------------------------------------------------------------------
     def ensure(self, tables: Iterable[str]) -> None:
         """Create missing tables with their schema and register them in the catalog."""
+        if self.mode == "path":
+            self.spark.sql(
+                f"CREATE DATABASE IF NOT EXISTS `{self.database}` "
+                f"LOCATION '{self.root}/_catalog/{self.database}.db'"
+            )
         for table in tables:
             ddl = schemas.ddl(table)
             if self.mode == "unity":
@@ -172,11 +177,8 @@ class Lake:
     def _register(self, table: str) -> None:
         # Path tables are re-registered by every session (no shared metastore needed locally); an
         # external table's DROP never touches its data.
-        # An explicit location keeps the session catalog from creating `spark-warehouse/` in the cwd.
-        self.spark.sql(
-            f"CREATE DATABASE IF NOT EXISTS `{self.database}` "
-            f"LOCATION '{self.root}/_catalog/{self.database}.db'"
-        )
+        # ensure() created the database, with an explicit location so that the session catalog does
+        # not create `spark-warehouse/` in the cwd.
         location = self.path(table)
         if self.spark.catalog.tableExists(f"{self.database}.{table}"):
             if _same_location(self._registered_location(table) or "", location):
