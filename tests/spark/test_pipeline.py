@@ -67,11 +67,16 @@ def test_pipeline_runs_then_skips_then_reruns_what_changed(spark, tmp_path: Path
     assert "inputs unchanged since dedup" in dedup_line and "images v" in dedup_line
     assert any("--train-data" in line for line in lines)  # the skipped export still shows its shards
 
-    # pipeline.force reruns a step that would be skipped; a changed config section reruns it too.
+    # pipeline.force reruns a step that would be skipped (extract: the cheapest, with nothing new to
+    # read); a changed config section reruns one too.
+    only_extract = "pipeline.steps=[extract]"
+    forced = run_pipeline(
+        spark, _config(tmp_path, only_extract, "pipeline.force=[extract]"), echo=lines.append
+    )
+    assert _actions(forced)["extract"] == "ran" and _actions(forced)["dedup"] == "skipped"
+    assert "forced by pipeline.force" in next(o.reason for o in forced.outcomes if o.step == "extract")
+    assert "not in pipeline.steps" in next(o.reason for o in forced.outcomes if o.step == "dedup")
     only_dedup = "pipeline.steps=[dedup]"
-    forced = run_pipeline(spark, _config(tmp_path, only_dedup, "pipeline.force=[dedup]"), echo=lines.append)
-    assert _actions(forced)["dedup"] == "ran" and _actions(forced)["extract"] == "skipped"
-    assert "not in pipeline.steps" in next(o.reason for o in forced.outcomes if o.step == "extract")
     lines.clear()
     changed = run_pipeline(
         spark, _config(tmp_path, only_dedup, "dedup.phash64_max_distance=6"), echo=lines.append
