@@ -59,7 +59,7 @@ $(STAMP35): pyproject.toml requirements/spark35.txt
 # own tests. The jobs' other Spark tests check behaviour that does not depend on the Spark version and
 # run on Spark 4 in `make test`.
 SPARK35_TESTS = $(addprefix tests/spark/test_,extract_generated.py extract_hostile.py extract_real_corpus.py \
-	lake_registration.py current_version.py delta_io_dedup.py pipeline.py dedup_components.py \
+	lake_registration.py lake_versions.py current_version.py delta_io_dedup.py pipeline.py dedup_components.py \
 	export_filters.py acquire_job.py enrich_job.py maintain.py::test_optimize_compacts_small_files_and_records_a_run)
 
 test-spark35: $(STAMP35) ## run the extract tests and every job once on pyspark 3.5 + delta-spark 3.3
