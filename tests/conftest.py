@@ -6,6 +6,7 @@ import os
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,6 +59,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return (2 if item.get_closest_marker("spark") or item.get_closest_marker("slow") else 3), 0
 
     items.sort(key=cost_rank)  # stable: a module's tests keep their order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """In the xdist controller: under `--dist loadgroup` every test got a group above, which xdist's
+    workers append to its node id, and its scheduler groups by that suffix. pytest 9.2 ignores xdist
+    3.8's renaming, so every module fixture was built once per worker; fail loudly instead. The Spark
+    3.5 lane installs the test tools `requirements/constraints.txt` pins for this reason."""
+    if node.config.getvalue("dist") == "loadgroup" and ids and not any("@" in nodeid for nodeid in ids):
+        raise pytest.UsageError(
+            f"pytest-xdist did not apply the test groups (first test: {ids[0]}): pytest "
+            f"{pytest.__version__} and this pytest-xdist do not work together"
+        )
 
 
 @pytest.fixture(scope="session")
