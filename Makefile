@@ -19,7 +19,7 @@ DURATIONS = --durations=25
 # pytest exits 5 when it collected nothing: a lane that runs no test is an error here, never a silent pass.
 RUN_PYTEST = bash scripts/run_pytest.sh
 
-.PHONY: help setup demo sql test test-slow test-spark35 test-ml build emr-venv maintain lint format typecheck bench spark-submit-line clean report chromium
+.PHONY: help setup setup-spark35 setup-ml demo sql test test-slow test-spark35 test-ml build emr-venv maintain lint format typecheck bench spark-submit-line clean report chromium
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -53,6 +53,8 @@ $(STAMP35): pyproject.toml requirements/spark35.txt
 	$(VENV35)/bin/python -m pip install -q -c requirements/spark35.txt -e '.[spark,dev]'
 	touch $@
 
+setup-spark35: $(STAMP35) ## create .venv-spark35 (pyspark 3.5 + delta-spark 3.3) for the Spark 3.5 lane
+
 # Spark 3.5 is an API-compatibility lane: every extract test, and every job once. The pipeline's first
 # run covers extract, dedup (its connected components too), annotate and export end to end (its
 # later runs, skips and incremental reruns, run on Spark 4 only); acquire, enrich and maintain
@@ -72,6 +74,8 @@ $(STAMPML): pyproject.toml requirements/constraints.txt
 	$(VENVML)/bin/python -m pip install -q --upgrade pip
 	$(VENVML)/bin/python -m pip install -q -c requirements/constraints.txt -e '.[ml]' pytest pytest-timeout
 	touch $@
+
+setup-ml: $(STAMPML) ## create .venv-ml (torch on CPU) for the torch lane
 
 test-ml: $(STAMPML) ## run the torch tests (DINOv2 embedder) in .venv-ml: PyPI's torch (~5.5 GB with CUDA libs), on CPU
 	$(RUN_PYTEST) $(VENVML)/bin/python -m ml tests/ml $(PYTEST_FLAGS)
