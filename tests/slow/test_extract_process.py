@@ -58,6 +58,7 @@ def sample_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_spark_submit_with_the_printed_line(sample_landing: Path, tmp_path: Path) -> None:
     from biomedica_spark.lake.session import spark_submit_line
+    from tests.support.submit import local_sizing_confs
 
     spark_submit = Path(sys.executable).parent / "spark-submit"
     if not spark_submit.exists():
@@ -71,6 +72,7 @@ def test_spark_submit_with_the_printed_line(sample_landing: Path, tmp_path: Path
         "--master",
         "local[2]",
         *line[1:-3],
+        *local_sizing_confs(),
         str(REPO / "jobs" / "extract.py"),
         f"landing.root={sample_landing}",
         f"lake.root={lake}",

@@ -115,6 +115,7 @@ def test_the_packed_venv_runs_extract_under_spark_submit_archives(
 
     from biomedica_spark.lake.session import spark_submit_line
     from biomedica_spark.samples.generator import generate_corpus
+    from tests.support.submit import local_sizing_confs
 
     spark_submit = Path(sys.executable).parent / "spark-submit"
     if not spark_submit.exists():
@@ -154,11 +155,7 @@ def test_the_packed_venv_runs_extract_under_spark_submit_archives(
         *submit[1:-3],  # --packages <delta> and the two Delta confs
         "--archives",
         f"{archive}#environment",
-        # jobs/*.py apply conf/'s spark.conf only to a session they build; a few partitions keep it quick.
-        "--conf",
-        "spark.sql.shuffle.partitions=4",
-        "--conf",
-        "spark.ui.enabled=false",
+        *local_sizing_confs(),
         str(REPO / "jobs" / "extract.py"),
         f"landing.root={landing}",
         f"lake.root={lake}",
