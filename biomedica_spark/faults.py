@@ -1,4 +1,4 @@
-"""Crash hooks for the fault-injection tests (`tests/slow/test_extract_faults.py`); inert unless set.
+"""Crash hooks for the fault-injection tests (`tests/slow/test_extract_faults_*.py`); inert unless set.
 
 - `BIOMEDICA_FAULT_KILL_WORKER=<marker file>`: the first extract task to get there creates the marker
   and kills its Python worker, as an OOM killer would; Spark retries the task (`spark.task.maxFailures`,

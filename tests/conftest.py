@@ -21,7 +21,9 @@ SHARED_SESSION_FIXTURES = ("demo_lake",)
 # The longest modules (measured; a wrong entry only costs time): started first, so no worker is left
 # with one of them at the end while the other idles.
 LONGEST_MODULES = (
-    "tests/slow/test_extract_faults.py",
+    "tests/slow/test_extract_faults_injected.py",
+    "tests/slow/test_extract_faults_external.py",
+    "tests/slow/test_packed_venv.py",
     "tests/spark/test_pipeline.py",
     "tests/spark/test_annotate_job.py",
     "tests/spark/test_dedup_job.py",

@@ -1,5 +1,5 @@
 """The extract job under spark-submit with the line `make spark-submit-line` prints, and the helpers
-the process-level tests share (kills and re-runs are in test_extract_faults.py).
+the process-level tests share (kills and re-runs are in test_extract_faults_*.py).
 
 Each test runs jobs as subprocesses (their own Spark), so they are slow and live in `make test-slow`.
 """
