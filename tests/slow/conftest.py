@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from slow.fault_runs import contents, extract_args, run_extract
+from slow.fault_runs import contents, extract_args, run_extract_process
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +22,6 @@ def faults_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reference(faults_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
     """The tables' contents after one uninterrupted run."""
     lake = tmp_path_factory.mktemp("reference") / "lake"
-    code, out = run_extract(extract_args(faults_landing, lake))
+    code, out = run_extract_process(extract_args(faults_landing, lake))
     assert code == 0, out[-4000:]
     return contents(lake)

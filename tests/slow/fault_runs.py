@@ -21,7 +21,7 @@ def extract_args(landing: Path, lake: Path, master: str = "local[2]") -> list[st
     ]
 
 
-def run_extract(args: list[str]) -> tuple[int, str]:
+def run_extract_process(args: list[str]) -> tuple[int, str]:
     process = _job(args)
     out, _ = process.communicate(timeout=TIMEOUT)
     return process.returncode, out

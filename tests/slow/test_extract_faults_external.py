@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from slow.fault_runs import TIMEOUT, contents, extract_args, run_extract
+from slow.fault_runs import TIMEOUT, contents, extract_args, run_extract_process
 from slow.test_extract_process import _committed_versions, _job, _table_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.delta]
@@ -37,7 +37,7 @@ def test_the_process_group_killed_mid_run_then_a_rerun_equals_one_run(
     victim.wait(timeout=60)
     assert contents(lake) != reference  # it died midway
 
-    code, out = run_extract(extract_args(faults_landing, lake))
+    code, out = run_extract_process(extract_args(faults_landing, lake))
     assert code == 0, out[-4000:]
     assert contents(lake) == reference
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from biomedica_spark import faults
-from slow.fault_runs import contents, extract_args, run_extract
+from slow.fault_runs import contents, extract_args, run_extract_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.delta]
 
@@ -23,7 +23,7 @@ def test_a_worker_killed_mid_task_is_retried_and_loses_nothing(
     monkeypatch.setenv(faults.KILL_WORKER, str(marker))
     lake = tmp_path / "lake"
     # local[N,F]: F attempts per task
-    code, out = run_extract(extract_args(faults_landing, lake, master="local[2,4]"))
+    code, out = run_extract_process(extract_args(faults_landing, lake, master="local[2,4]"))
     assert code == 0, out[-4000:]
     assert marker.exists(), "no worker was killed"
     assert contents(lake) == reference
@@ -37,12 +37,12 @@ def test_the_driver_killed_between_commits_then_a_rerun_equals_one_run(
 ) -> None:
     lake = tmp_path / "lake"
     monkeypatch.setenv(faults.EXIT_AFTER_COMMITS, str(commits))
-    code, out = run_extract(extract_args(faults_landing, lake))
+    code, out = run_extract_process(extract_args(faults_landing, lake))
     assert code == 137, out[-4000:]
     interrupted = contents(lake)
     assert len(interrupted["articles"]) > 0 and interrupted != reference  # it died midway
 
     monkeypatch.delenv(faults.EXIT_AFTER_COMMITS)
-    code, out = run_extract(extract_args(faults_landing, lake))
+    code, out = run_extract_process(extract_args(faults_landing, lake))
     assert code == 0, out[-4000:]
     assert contents(lake) == reference
