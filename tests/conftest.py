@@ -15,6 +15,10 @@ DEFAULT_CORPUS_ARCHIVE = REPO.parent / "shared" / "corpus" / "pmc-real.tar.gz"
 
 
 TEST_SESSION_CONFS = {"spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
+# conf/ stops the embedded JVM at the C1 compiler: a single extract job ends before C2 pays for itself.
+# A test process runs hundreds of jobs over half an hour, where the full tiered JIT wins: extract +
+# dedup of 10 archives, rounds 2-5 in one session, took 47-53 s with C1 and 28-32 s with it.
+TEST_SESSION_JVM_OPTIONS = "-XX:TieredStopAtLevel=4"
 
 # Fixtures built once per test process that cost minutes: tests using one share an xdist worker.
 SHARED_SESSION_FIXTURES = ("demo_lake",)
@@ -93,12 +97,24 @@ def real_corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[object]:
+def spark_config():  # type: ignore[no-untyped-def]
+    """The config the tests' session is built from: conf/'s, with TEST_SESSION_JVM_OPTIONS."""
+    from omegaconf import OmegaConf
+
     from biomedica_spark.config import load_config
-    from biomedica_spark.lake.session import get_spark
 
     cfg = load_config(["spark.master='local[2]'"])
-    session = get_spark(cfg)
+    OmegaConf.set_readonly(cfg, False)
+    cfg.spark.conf["spark.driver.extraJavaOptions"] = TEST_SESSION_JVM_OPTIONS
+    OmegaConf.set_readonly(cfg, True)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def spark(spark_config) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    from biomedica_spark.lake.session import get_spark
+
+    session = get_spark(spark_config)
     # The tests' tables hold a few rows, where compiling generated code for every query costs more than
     # running it: interpret instead (test_export_job: 295 s -> 247 s). Jobs run as subprocesses
     # (make test-slow) and make demo keep Spark's code generation.

@@ -1,4 +1,4 @@
-"""The embedded local session is built with the JVM options from `spark.conf` (conf/config.yaml)."""
+"""The embedded local session is built with the JVM options of its config's `spark.conf`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import pytest
 pytestmark = [pytest.mark.spark]
 
 
-def test_local_session_jvm_runs_with_the_configured_options(spark) -> None:  # type: ignore[no-untyped-def]
-    from biomedica_spark.config import load_config
-
-    configured = str(load_config([]).spark.conf["spark.driver.extraJavaOptions"]).split()
+def test_local_session_jvm_runs_with_the_configured_options(spark, spark_config) -> None:  # type: ignore[no-untyped-def]
+    configured = str(spark_config.spark.conf["spark.driver.extraJavaOptions"]).split()
     runtime = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
     assert configured and set(configured) <= set(runtime.getInputArguments())
