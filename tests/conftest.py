@@ -23,11 +23,12 @@ TEST_SESSION_JVM_OPTIONS = "-XX:TieredStopAtLevel=4"
 # Fixtures built once per test process that cost minutes: tests using one share an xdist worker.
 SHARED_SESSION_FIXTURES = ("demo_lake",)
 # The longest modules (measured; a wrong entry only costs time): started first, so no worker is left
-# with one of them at the end while the other idles.
+# with one of them at the end while the other idles. The fault modules share one reference run
+# (tests/slow/conftest.py): the first builds it while the other worker runs the packed venv's test.
 LONGEST_MODULES = (
     "tests/slow/test_extract_faults_injected.py",
-    "tests/slow/test_extract_faults_external.py",
     "tests/slow/test_packed_venv.py",
+    "tests/slow/test_extract_faults_external.py",
     "tests/spark/test_pipeline.py",
     "tests/spark/test_annotate_job.py",
     "tests/spark/test_dedup_job.py",

@@ -1,6 +1,7 @@
 """Extract runs as subprocesses for the fault tests (test_extract_faults_*.py): each of those modules
 kills runs on one corpus and compares the tables with one uninterrupted run (fixtures in conftest.py).
-The tests are in two modules so that the two xdist workers share them; each builds its own reference."""
+The tests are in two modules so that the two xdist workers share them; the corpus and the reference
+run are built once for both."""
 
 from __future__ import annotations
 
