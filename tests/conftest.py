@@ -17,7 +17,8 @@ DEFAULT_CORPUS_ARCHIVE = REPO.parent / "shared" / "corpus" / "pmc-real.tar.gz"
 TEST_SESSION_CONFS = {"spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
 # conf/ stops the embedded JVM at the C1 compiler: a single extract job ends before C2 pays for itself.
 # A test process runs hundreds of jobs over half an hour, where the full tiered JIT wins: extract +
-# dedup of 10 archives, rounds 2-5 in one session, took 47-53 s with C1 and 28-32 s with it.
+# dedup of 10 archives, third and fourth round in one session, took 55 and 46 s with C1, 37 and 32 s
+# with it (its first round costs more: it compiles).
 TEST_SESSION_JVM_OPTIONS = "-XX:TieredStopAtLevel=4"
 
 # Fixtures built once per test process that cost minutes: tests using one share an xdist worker.
