@@ -18,6 +18,9 @@ XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgrou
 DURATIONS = --durations=25
 # pytest exits 5 when it collected nothing: a lane that runs no test is an error here, never a silent pass.
 RUN_PYTEST = bash scripts/run_pytest.sh
+# No pip cache: the torch lane alone downloads ~3.5 GB of wheels that a cache would keep a second copy of,
+# and a CI machine's disk is shared (one CI run failed with "No space left on device" installing it).
+PIP_INSTALL = -m pip install -q --no-cache-dir
 
 .PHONY: help setup setup-spark35 setup-ml demo sql test test-slow test-spark35 test-ml build emr-venv maintain lint format typecheck bench spark-submit-line clean report chromium
 
@@ -26,8 +29,8 @@ help: ## list the targets
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements/constraints.txt -e '.[spark,dev]'
+	$(PY) $(PIP_INSTALL) --upgrade pip
+	$(PY) $(PIP_INSTALL) -c requirements/constraints.txt -e '.[spark,dev]'
 	touch $@
 
 setup: $(STAMP) ## create .venv with the library, pyspark + delta-spark and the dev tools
@@ -49,8 +52,8 @@ test-slow: $(STAMP) ## run the slow tests (kill and re-run, spark-submit) in sub
 
 $(STAMP35): pyproject.toml requirements/spark35.txt
 	$(PYTHON) -m venv $(VENV35)
-	$(VENV35)/bin/python -m pip install -q --upgrade pip
-	$(VENV35)/bin/python -m pip install -q -c requirements/spark35.txt -e '.[spark,dev]'
+	$(VENV35)/bin/python $(PIP_INSTALL) --upgrade pip
+	$(VENV35)/bin/python $(PIP_INSTALL) -c requirements/spark35.txt -e '.[spark,dev]'
 	touch $@
 
 setup-spark35: $(STAMP35) ## create .venv-spark35 (pyspark 3.5 + delta-spark 3.3) for the Spark 3.5 lane
@@ -71,8 +74,8 @@ test-spark35: $(STAMP35) ## run the extract tests and every job once on pyspark 
 
 $(STAMPML): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENVML)
-	$(VENVML)/bin/python -m pip install -q --upgrade pip
-	$(VENVML)/bin/python -m pip install -q -c requirements/constraints.txt -e '.[ml]' pytest pytest-timeout
+	$(VENVML)/bin/python $(PIP_INSTALL) --upgrade pip
+	$(VENVML)/bin/python $(PIP_INSTALL) -c requirements/constraints.txt -e '.[ml]' pytest pytest-timeout
 	touch $@
 
 setup-ml: $(STAMPML) ## create .venv-ml (torch on CPU) for the torch lane
