@@ -31,9 +31,12 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) $(PIP_INSTALL) --upgrade pip
 	$(PY) $(PIP_INSTALL) -c requirements/constraints.txt -e '.[spark,dev]'
+	$(PY) -m biomedica_spark.lake.session --fetch-jars
 	touch $@
 
-setup: $(STAMP) ## create .venv with the library, pyspark + delta-spark and the dev tools
+# The stamps' last step resolves the Delta jars into the Ivy cache, alone: parallel test workers that
+# each start a session on a machine whose cache is still empty race inside Ivy and fail.
+setup: $(STAMP) ## create .venv with the library, pyspark + delta-spark (jars resolved) and the dev tools
 
 demo: $(STAMP) ## generate a sample corpus and run jobs/pipeline.py on it (local Spark + Delta); a re-run skips what is done
 	$(PY) -m biomedica_spark.samples.cli out=$(DEMO_DIR)/landing profile=small archives=40 seed=7
@@ -54,6 +57,7 @@ $(STAMP35): pyproject.toml requirements/spark35.txt
 	$(PYTHON) -m venv $(VENV35)
 	$(VENV35)/bin/python $(PIP_INSTALL) --upgrade pip
 	$(VENV35)/bin/python $(PIP_INSTALL) -c requirements/spark35.txt -e '.[spark,dev]'
+	$(VENV35)/bin/python -m biomedica_spark.lake.session --fetch-jars
 	touch $@
 
 setup-spark35: $(STAMP35) ## create .venv-spark35 (pyspark 3.5 + delta-spark 3.3) for the Spark 3.5 lane

@@ -102,6 +102,16 @@ def temporary_conf(session: SparkSession, settings: Mapping[str, str]) -> Iterat
                 session.conf.set(key, old)
 
 
+def fetch_delta_jars() -> None:
+    """Resolve the Delta jars into the Ivy cache by starting (and stopping) one local session. Several
+    sessions starting at once on a machine whose cache is still empty (parallel test workers) race inside
+    Ivy and fail on empty downloads, so `make setup` runs this once, alone, before anything else."""
+    _build_local_session(None).stop()
+
+
 if __name__ == "__main__":
     if "--submit-line" in sys.argv:
         print(spark_submit_line())
+    elif "--fetch-jars" in sys.argv:
+        fetch_delta_jars()
+        print(f"Delta jars resolved: {delta_maven_coordinates()}")
