@@ -179,12 +179,33 @@ class Lake:
         # external table's DROP never touches its data.
         # ensure() created the database, with an explicit location so that the session catalog does
         # not create `spark-warehouse/` in the cwd.
+        from pyspark.errors import AnalysisException
+
         location = self.path(table)
-        if self.spark.catalog.tableExists(f"{self.database}.{table}"):
-            if _same_location(self._registered_location(table) or "", location):
+        try:
+            registered = self.spark.catalog.tableExists(f"{self.database}.{table}")
+        except AnalysisException:  # an entry whose folder is gone (a deleted lake): Delta cannot load it
+            registered = False
+            self._drop_catalog_entry(table)
+        if registered:
+            registered_location = self._registered_location(table)
+            if _same_location(registered_location or "", location):
                 return
-            self.spark.sql(f"DROP TABLE IF EXISTS {self.name(table)}")
+            if registered_location is None:  # unreadable: Delta's DROP TABLE would fail loading it too
+                self._drop_catalog_entry(table)
+            else:
+                self.spark.sql(f"DROP TABLE IF EXISTS {self.name(table)}")
         self.spark.sql(f"CREATE TABLE IF NOT EXISTS {self.name(table)} USING delta LOCATION '{location}'")
+
+    def _drop_catalog_entry(self, table: str) -> None:
+        """Remove a path table's entry from the session catalog without looking at its data (there is
+        none left to keep or lose): SessionCatalog.dropTable, the same on Spark 3.5 and 4."""
+        jvm: Any = self.spark.sparkContext._jvm
+        identifier = jvm.org.apache.spark.sql.catalyst.TableIdentifier(
+            table, jvm.scala.Option.apply(self.database)
+        )
+        jsession: Any = self.spark._jsparkSession
+        jsession.sessionState().catalog().dropTable(identifier, True, False)
 
     def _registered_location(self, table: str) -> str | None:
         """Where the catalog entry points; None when it cannot be read (its folder is gone: a deleted

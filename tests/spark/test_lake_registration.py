@@ -38,3 +38,11 @@ def test_the_catalog_follows_the_lake_last_ensured(spark, tmp_path) -> None:  # 
     assert _registered(spark, "runs").endswith("/second/runs")
     assert spark.table(f"{DATABASE}.runs").count() == 0
     assert spark.table(f"{DATABASE}.runs").columns == second.read("runs").columns
+
+    # The entry points at a deleted lake while another lake is ensured: Delta cannot DROP a table
+    # whose folder is gone, so the bare catalog entry is dropped and re-pointed.
+    third = Lake(spark, load_config([f"lake.root={tmp_path / 'third'}", f"lake.database={DATABASE}"]))
+    shutil.rmtree(tmp_path / "second")
+    third.ensure(["runs"])
+    assert _registered(spark, "runs").endswith("/third/runs")
+    assert spark.table(f"{DATABASE}.runs").count() == 0
