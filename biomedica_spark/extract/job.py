@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -81,8 +82,10 @@ class ExtractResult:
 
 def run_extract(spark: SparkSession, cfg: DictConfig) -> ExtractResult:
     lake = Lake(spark, cfg)
+    started = time.perf_counter()
     lake.ensure(EXTRACT_TABLES)
     recorder = RunRecorder(lake, "extract", cfg)
+    recorder.add_phase("ensure_tables", time.perf_counter() - started)
     landing = absolute_uri(str(cfg.landing.root))
     require_folder(landing, "landing.root")
     settings = settings_from_config(cfg)
@@ -207,6 +210,7 @@ def _process_batch(
 ) -> tuple[int, int]:
     from pyspark.sql import functions as F
 
+    started = time.perf_counter()
     inline_max = int(cfg.extract.inline_max_bytes)
     # Spark's file scan drops 0-byte files, so they go the by-path route (where nothing is read) too.
     small = [r for r in batch if 0 < r["length"] <= inline_max]
@@ -241,6 +245,7 @@ def _process_batch(
         "spark.sql.execution.arrow.maxRecordsPerBatch": str(int(cfg.extract.archives_per_task)),
         "spark.sql.files.openCostInBytes": str(int(cfg.extract.file_open_cost_bytes)),
     }
+    recorder.add_phase("prepare_batch", time.perf_counter() - started)  # stats the batch's archives
     with temporary_conf(spark, task_settings), recorder.timed("explode_and_stage"):
         # Partitioned by kind, so each MERGE below reads only its own rows' files; uncompressed,
         # since the bulk of it is image bytes that are compressed already and read back once.
@@ -252,7 +257,8 @@ def _process_batch(
             .parquet(stage_path)
         )
     stage = spark.read.parquet(stage_path)
-    unchanged, staged_images = _record_stage_counts(stage, recorder)
+    with recorder.timed("count_staged"):
+        unchanged, staged_images = _record_stage_counts(stage, recorder)
     reprocessing = any(r["known_sha256"] is not None for r in batch)
     with lake.merging_fixed_sources():  # each MERGE source: the staged Parquet, or keys derived from it
         _commit_stage(lake, stage, recorder, reprocessing, staged_images)
