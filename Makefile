@@ -18,8 +18,8 @@ XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgrou
 DURATIONS = --durations=25
 # pytest exits 5 when it collected nothing: a lane that runs no test is an error here, never a silent pass.
 RUN_PYTEST = bash scripts/run_pytest.sh
-# No pip cache: the torch lane alone downloads ~3.5 GB of wheels that a cache would keep a second copy of,
-# and a CI machine's disk is shared (one CI run failed with "No space left on device" installing it).
+# No pip cache: it would keep a second copy of every wheel, and the torch lane alone installs 5.7 GB
+# (torch needs its CUDA wheels even on CPU). One CI run failed with "No space left on device" there.
 PIP_INSTALL = -m pip install -q --no-cache-dir
 
 .PHONY: help setup setup-spark35 setup-ml demo sql test test-slow test-spark35 test-ml build emr-venv maintain lint format typecheck bench spark-submit-line clean report chromium
